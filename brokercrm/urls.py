@@ -7,6 +7,7 @@ from . import health
 
 api_v1 = [
     path("", include("clients.api_urls")),
+    path("", include("clients.importers.api_urls")),
     path("", include("suitability.api_urls")),
     path("", include("segmentation.api_urls")),
     path("", include("brokers.api_urls")),

@@ -1,1 +1,115 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for every suitability model. Nothing is deletable; decision records are
+read-only here (their writes go through services, corrections are new records)."""
+
+from django.contrib import admin
+
+from . import models
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class RecordAdmin(NoDeleteAdmin):
+    """Append-only records: viewable, never changed or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TransitionInline(admin.TabularInline):
+    model = models.CaseTransition
+    extra = 0
+    can_delete = False
+    fields = ("at", "action", "from_state", "to_state", "by", "note", "evidence", "signed_on")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.RuleSet)
+class RuleSetAdmin(NoDeleteAdmin):
+    list_display = ("version", "effective_from", "validity_months", "return_visit_business_days", "source")
+    ordering = ("-effective_from",)
+
+
+@admin.register(models.QuestionnaireVersion)
+class QuestionnaireVersionAdmin(NoDeleteAdmin):
+    list_display = ("code", "audience", "title", "effective_from", "effective_to")
+    list_filter = ("audience",)
+
+
+@admin.register(models.ProductCatalogEntry)
+class ProductCatalogEntryAdmin(NoDeleteAdmin):
+    list_display = ("code", "name_zh", "name_en", "kind", "risk_level", "rated_on", "is_active")
+    list_filter = ("risk_level", "kind", "is_active")
+    search_fields = ("code", "name_zh", "name_en")
+
+
+@admin.register(models.InvestorCategoryRecord)
+class InvestorCategoryRecordAdmin(RecordAdmin):
+    list_display = ("client", "category", "professional_class", "legal_basis", "effective_from", "decided_by")
+    list_filter = ("category", "professional_class", "legal_basis")
+    search_fields = ("client__client_no", "client__name")
+    raw_id_fields = ("client",)
+
+
+@admin.register(models.Conversion)
+class ConversionAdmin(RecordAdmin):
+    list_display = ("client", "direction", "state", "check_passed", "submitted_at", "decided_by")
+    list_filter = ("direction", "state")
+    search_fields = ("client__client_no", "client__name")
+
+
+@admin.register(models.Assessment)
+class AssessmentAdmin(RecordAdmin):
+    list_display = ("client", "level", "lowest", "score", "assessed_on", "expires_on", "migrated", "entered_by")
+    list_filter = ("level", "lowest", "migrated")
+    search_fields = ("client__client_no", "client__name")
+    date_hierarchy = "assessed_on"
+
+
+@admin.register(models.MismatchCase)
+class MismatchCaseAdmin(RecordAdmin):
+    list_display = ("id", "client", "product_key", "source", "result", "state", "client_level",
+                    "product_level", "opened_at")
+    list_filter = ("state", "source", "result", "product_level")
+    search_fields = ("client__client_no", "client__name", "product_key")
+    inlines = [TransitionInline]
+    exclude = ("trades",)
+
+
+@admin.register(models.CaseTransition)
+class CaseTransitionAdmin(RecordAdmin):
+    list_display = ("case", "action", "from_state", "to_state", "by", "at", "evidence")
+    list_filter = ("action", "to_state")
+
+
+@admin.register(models.CaseTrade)
+class CaseTradeAdmin(RecordAdmin):
+    list_display = ("case", "trade")
+    raw_id_fields = ("case", "trade")
+
+
+@admin.register(models.ReturnVisit)
+class ReturnVisitAdmin(RecordAdmin):
+    list_display = ("case", "outcome", "visited_on", "recorded_by", "recorded_at")
+    list_filter = ("outcome",)
+
+
+@admin.register(models.ProcessedTradeBatch)
+class ProcessedTradeBatchAdmin(RecordAdmin):
+    list_display = ("batch", "trades", "mismatched_trades", "processed_at")

@@ -49,6 +49,8 @@ class RowError:
 class Row:
     line: int
     values: dict[str, Any]
+    # Canonical names of the columns the file actually has (absent ones hold defaults).
+    present: frozenset = frozenset()
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -77,6 +79,12 @@ class ImportKind:
     name: str = ""
     columns: tuple[Column, ...] = ()
     natural_key: tuple[str, ...] = ()
+    # Streaming kinds implement run(parsed, batch, correction=) instead of validate/load:
+    # they read parsed.rows() once, never holding the file in memory.
+    streaming: bool = False
+
+    def run(self, parsed, batch, *, correction: bool = False) -> LoadCounts:
+        raise NotImplementedError
 
     def validate(self, rows: list[Row], *, correction: bool = False) -> list[RowError]:
         """Cross-row and database checks; must not write. Return every error found."""

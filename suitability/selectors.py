@@ -1,0 +1,196 @@
+"""Reads: a client's investor state on a day, product resolution, role-filtered lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from clients.selectors import clients_visible_to
+
+from . import rules
+from .models import (
+    Assessment,
+    CaseState,
+    Conversion,
+    InvestorCategoryRecord,
+    MismatchCase,
+    ProductCatalogEntry,
+)
+
+# --- investor state ---------------------------------------------------------------------
+
+
+def category_on(client, on: dt.date) -> tuple[str, str, InvestorCategoryRecord | None]:
+    """(category, professional class, record) in force on the day; without a record the
+    back office's declaration counts (class unknown)."""
+    record = (
+        InvestorCategoryRecord.objects.filter(client=client, effective_from__lte=on)
+        .order_by("-effective_from", "-id")
+        .first()
+    )
+    if record is not None:
+        return record.category, record.professional_class, record
+    return client.investor_category, "", None
+
+
+def latest_assessment(client, on: dt.date) -> Assessment | None:
+    """The most recent assessment made on or before the day (valid or not)."""
+    return (
+        Assessment.objects.filter(client=client, assessed_on__lte=on)
+        .order_by("-assessed_on", "-id")
+        .first()
+    )
+
+
+def valid_assessment(client, on: dt.date) -> Assessment | None:
+    found = latest_assessment(client, on)
+    if found is None or not found.is_valid_on(on) or found.level is None:
+        return None
+    return found
+
+
+def closed_products(client) -> frozenset[str]:
+    """Products whose latest case for the client ended rejected (trading restricted)."""
+    latest: dict[str, str] = {}
+    for key, state in (
+        MismatchCase.objects.filter(client=client).order_by("id").values_list("product_key", "state")
+    ):
+        latest[key] = state
+    return frozenset(k for k, s in latest.items() if s == CaseState.REJECTED)
+
+
+@dataclass(frozen=True)
+class ClientSuitability:
+    state: rules.InvestorState
+    assessment: Assessment | None
+    category_record: InvestorCategoryRecord | None
+
+
+def investor_state(client, on: dt.date) -> ClientSuitability:
+    category, pclass, record = category_on(client, on)
+    assessment = valid_assessment(client, on)
+    state = rules.InvestorState(
+        category=category,
+        professional_class=pclass,
+        level=assessment.level if assessment else None,
+        lowest=assessment.lowest if assessment else False,
+        horizon=assessment.horizon if assessment else "",
+        product_kinds=tuple(assessment.product_kinds) if assessment else (),
+        closed_products=closed_products(client),
+    )
+    return ClientSuitability(state=state, assessment=assessment, category_record=record)
+
+
+# --- products -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResolvedProduct:
+    product: rules.Product
+    entry: ProductCatalogEntry | None
+    exchange: str = ""
+    code: str = ""
+    is_option: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.entry is not None:
+            return f"{self.product.key} · {self.entry.name_zh}"
+        return f"{self.product.key} (unrated)"
+
+
+class Catalog:
+    """The active catalog in memory: resolves (exchange, product code, option?) once per
+    distinct product, so set-based detection needs one lookup per product, not per trade."""
+
+    def __init__(self) -> None:
+        from clients.models import FuturesProduct
+
+        entries = list(ProductCatalogEntry.objects.filter(is_active=True))
+        self.by_code = {e.code.upper(): e for e in entries}
+        self.covers: dict[str, ProductCatalogEntry] = {}
+        self.default_for: dict[str, ProductCatalogEntry] = {}
+        for entry in entries:
+            for key in entry.covers or []:
+                self.covers.setdefault(key, entry)
+            if entry.is_default_for_kind:
+                self.default_for.setdefault(entry.kind, entry)
+        # product code → exchange, from the covers and the reference table
+        self.exchange_of: dict[str, str] = {}
+        for key in self.covers:
+            exchange, _, code = key.partition(":")
+            self.exchange_of.setdefault(code, exchange)
+        self.reference = {}
+        for exchange, code, is_financial in FuturesProduct.objects.values_list(
+            "exchange", "code", "is_financial"
+        ):
+            self.reference[(exchange, code)] = is_financial
+            self.exchange_of.setdefault(code, exchange)
+
+    def _product(self, entry: ProductCatalogEntry, key: str) -> rules.Product:
+        return rules.Product(key=key, level=entry.risk_level, kind=entry.kind, horizon=entry.horizon)
+
+    def for_trade(self, exchange: str, code: str, is_option: bool) -> ResolvedProduct:
+        exchange = exchange or self.exchange_of.get(code, "")
+        futures_key = f"{exchange}:{code}"
+        if is_option:
+            key = f"{futures_key}:options"
+            entry = self.covers.get(key) or self.default_for.get("options")
+        else:
+            key = futures_key
+            entry = self.covers.get(key)
+            if entry is None and (exchange, code) in self.reference:
+                kind = "financial_futures" if self.reference[(exchange, code)] else "commodity_futures"
+                entry = self.default_for.get(kind)
+        if entry is None:  # unknown product: flagged, counted R5 until rated
+            return ResolvedProduct(
+                rules.Product(key=key, level=5, flagged=True), None, exchange, code, is_option
+            )
+        return ResolvedProduct(self._product(entry, key), entry, exchange, code, is_option)
+
+    def resolve(self, text: str) -> ResolvedProduct:
+        """A catalog code (AM-R2), EXCHANGE:code, a product code (rb, sc) or an instrument
+        (IF2512, i2607-P-750)."""
+        text = text.strip()
+        entry = self.by_code.get(text.upper())
+        if entry is not None:
+            return ResolvedProduct(self._product(entry, entry.code), entry)
+        if ":" in text:
+            exchange, _, code = text.partition(":")
+            is_option = text.endswith(":options")
+            return self.for_trade(exchange.upper(), code.split(":")[0], is_option)
+        if text in self.exchange_of:
+            return self.for_trade("", text, False)
+        from clients.importers.values import split_instrument
+
+        try:
+            code, is_option = split_instrument(text)
+        except ValueError:
+            return self.for_trade("", text, False)
+        if code not in self.exchange_of:  # CZCE codes are upper case, the others lower
+            code = next((c for c in (code.lower(), code.upper()) if c in self.exchange_of), code)
+        return self.for_trade("", code, is_option)
+
+
+def resolve_product(text: str) -> ResolvedProduct:
+    return Catalog().resolve(text)
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def cases_visible_to(user) -> QuerySet[MismatchCase]:
+    return MismatchCase.objects.filter(client__in=clients_visible_to(user))
+
+
+def assessments_visible_to(user) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(client__in=clients_visible_to(user))
+
+
+def conversions_visible_to(user) -> QuerySet[Conversion]:
+    return Conversion.objects.filter(client__in=clients_visible_to(user))
+
+
+def open_cases() -> Q:
+    return Q(state__in=rules.OPEN_STATES)

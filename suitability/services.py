@@ -1,0 +1,696 @@
+"""Writes: assessments, checks, mismatch cases and their steps, conversions, detection
+of mismatches in imported trades, and the tasks suitability raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from clients import roles
+from clients.importers.base import after_import
+from clients.models import Account, Client, ImportBatch, Task, Trade
+from clients.models.core import TaskKind, TaskOrigin, TaskStatus
+
+from . import rules, selectors
+from .models import (
+    Assessment,
+    CaseSource,
+    CaseState,
+    CaseTransition,
+    Category,
+    Conversion,
+    ConversionDirection,
+    ConversionState,
+    InvestorCategoryRecord,
+    LegalBasis,
+    MismatchCase,
+    ProcessedTradeBatch,
+    QuestionnaireVersion,
+    ReturnVisit,
+    RuleSet,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SuitabilityError(ValidationError):
+    """A request the rules refuse; carries {field: [messages]} for forms and the API."""
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- assessments -----------------------------------------------------------------------
+
+
+def assessment_create(
+    *, client: Client, answers: dict, entered_by=None, questionnaire: QuestionnaireVersion | None = None,
+    assessed_on: dt.date | None = None, client_signed_on: dt.date | None = None, esign_ref: str = "",
+    supersedes: Assessment | None = None, note: str = "",
+) -> Assessment:
+    """Score the answers with the questionnaire in force and store the assessment.
+
+    A result that lowers what the client may trade opens re-assessment cases for the
+    products they traded recently (spec §5 source c)."""
+    assessed_on = assessed_on or _today()
+    audience = "person" if client.client_type == "person" else "institution"
+    questionnaire = questionnaire or QuestionnaireVersion.current(audience, assessed_on)
+    if questionnaire is None:
+        raise SuitabilityError({"questionnaire": ["No questionnaire version is in force."]})
+    try:
+        result = rules.score(questionnaire.as_spec(), answers)
+    except rules.AnswerError as exc:
+        raise SuitabilityError({k: [v] for k, v in exc.errors.items()}) from exc
+    rule_set = RuleSet.current(assessed_on)
+    before = selectors.investor_state(client, assessed_on).state
+    with transaction.atomic():
+        assessment = Assessment.objects.create(
+            client=client, questionnaire=questionnaire, questionnaire_label=questionnaire.code,
+            rule_set=rule_set, answers=answers, score=result.score, level=result.level,
+            lowest=result.lowest, lowest_reason=result.lowest_reason, horizon=result.horizon,
+            product_kinds=list(result.product_kinds), assessed_on=assessed_on,
+            expires_on=rules.expires_on(assessed_on, rule_set.validity_months),
+            client_signed_on=client_signed_on, esign_ref=esign_ref, supersedes=supersedes,
+            note=note, entered_by=entered_by,
+        )
+        _close_reassessment_tasks(client, entered_by)
+        after = selectors.investor_state(client, assessed_on).state
+        if after.allowed_level < before.allowed_level or (after.lowest and not before.lowest):
+            _cases_for_lowered_level(client=client, assessment=assessment, on=assessed_on, user=entered_by)
+    return assessment
+
+
+def _close_reassessment_tasks(client: Client, user) -> None:
+    Task.objects.filter(client=client, kind=TaskKind.REASSESSMENT, status=TaskStatus.OPEN).update(
+        status=TaskStatus.DONE, completed_at=timezone.now(), completed_by=user,
+        outcome="New assessment entered.",
+    )
+
+
+def _cases_for_lowered_level(*, client: Client, assessment: Assessment, on: dt.date, user) -> list:
+    rule_set = assessment.rule_set
+    since = on - dt.timedelta(days=rule_set.recent_trade_days)
+    traded = (
+        Trade.objects.filter(account__client=client, trading_day__gte=since)
+        .values_list("exchange", "product_code", "is_option").distinct()
+    )
+    catalog = selectors.Catalog()
+    suit = selectors.investor_state(client, on)
+    opened = []
+    for exchange, code, is_option in traded:
+        resolved = catalog.for_trade(exchange, code, is_option)
+        outcome = rules.match(suit.state, resolved.product)
+        if outcome.result == rules.MATCH:
+            continue
+        case, created = case_open(
+            client=client, resolved=resolved, outcome=outcome, source=CaseSource.REASSESSMENT,
+            suit=suit, user=user,
+        )
+        if created:
+            opened.append(case)
+    return opened
+
+
+# --- checks and case opening ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    outcome: rules.Result
+    resolved: selectors.ResolvedProduct
+    suit: selectors.ClientSuitability
+    case: MismatchCase | None = None
+
+
+def check(*, client: Client, product: str, on: dt.date | None = None) -> CheckResult:
+    """The matching result for a client and a product text (no record written)."""
+    on = on or _today()
+    resolved = selectors.resolve_product(product)
+    suit = selectors.investor_state(client, on)
+    return CheckResult(rules.match(suit.state, resolved.product), resolved, suit)
+
+
+def presale_check(
+    *, account: Account | None = None, client: Client | None = None, product: str, user=None,
+    on: dt.date | None = None,
+) -> CheckResult:
+    """A pre-sale check by an account manager; a mismatch or prohibition opens a case
+    (or returns the client's open case for that product)."""
+    client = client or account.client
+    result = check(client=client, product=product, on=on)
+    if result.outcome.result == rules.MATCH:
+        return result
+    case, _ = case_open(
+        client=client, account=account, resolved=result.resolved, outcome=result.outcome,
+        source=CaseSource.PRESALE, suit=result.suit, user=user,
+    )
+    return CheckResult(result.outcome, result.resolved, result.suit, case)
+
+
+def case_open(
+    *, client: Client, resolved: selectors.ResolvedProduct, outcome: rules.Result, source: str,
+    suit: selectors.ClientSuitability, user=None, account: Account | None = None,
+    first_trading_day: dt.date | None = None,
+) -> tuple[MismatchCase, bool]:
+    key = resolved.product.key
+    with transaction.atomic():
+        existing = MismatchCase.objects.filter(
+            client=client, product_key=key, state__in=rules.OPEN_STATES
+        ).first()
+        if existing is not None:
+            return existing, False
+        state = rules.initial_state(outcome.result)
+        case = MismatchCase.objects.create(
+            client=client, account=account, catalog_entry=resolved.entry, product_key=key,
+            product_flagged=resolved.product.flagged, source=source, result=outcome.result,
+            state=state, client_level=outcome.client_level, client_lowest=suit.state.lowest,
+            product_level=resolved.product.level, warnings=list(outcome.warnings),
+            assessment=suit.assessment, rule_set=RuleSet.current(), opened_by=user,
+            first_trading_day=first_trading_day,
+        )
+        CaseTransition.objects.create(
+            case=case, action="open", from_state="", to_state=state, by=user,
+            note=f"{CaseSource(source).label}: {outcome.client_level} vs R{resolved.product.level}"
+            + (f" ({outcome.reason})" if outcome.reason else ""),
+        )
+    return case, True
+
+
+# --- case steps -----------------------------------------------------------------------------
+
+
+def case_actors(case: MismatchCase, user) -> frozenset[str]:
+    return rules.actors_for(
+        roles=roles.user_roles(user), is_clients_manager=case.client.manager_id == user.pk
+    )
+
+
+def case_allowed_actions(case: MismatchCase, user) -> list[str]:
+    return rules.allowed_actions(
+        state=case.state, result=case.result, lowest=case.client_lowest, actors=case_actors(case, user)
+    )
+
+
+def case_transition(
+    *, case: MismatchCase, user, action: str, note: str = "", evidence: str = "",
+    signed_on: dt.date | None = None,
+) -> CaseTransition:
+    """One step of a case: validated against the state machine and the user's role,
+    recorded as a CaseTransition; the case's state follows."""
+    with transaction.atomic():
+        case = MismatchCase.objects.select_for_update().select_related("client").get(pk=case.pk)
+        try:
+            to_state = rules.check_step(
+                action, state=case.state, result=case.result, lowest=case.client_lowest,
+                actors=case_actors(case, user), note=note, evidence=evidence, signed_on=signed_on,
+            )
+        except rules.TransitionError as exc:
+            raise SuitabilityError({exc.field: [str(exc)]}) from exc
+        if action == "resolve_by_reassessment":
+            _check_resolved(case)
+        transition = CaseTransition.objects.create(
+            case=case, action=action, from_state=case.state, to_state=to_state, by=user,
+            note=note, evidence=evidence, signed_on=signed_on,
+        )
+        fields = {"state": to_state}
+        if to_state in rules.TERMINAL_STATES:
+            fields["closed_at"] = transition.at
+        # The case row's state mirrors its last transition (a compare-and-swap update).
+        changed = MismatchCase.objects.filter(pk=case.pk, state=case.state).update(**fields)
+        if changed != 1:
+            raise SuitabilityError({"action": ["The case changed meanwhile; reload it."]})
+        case.state = to_state
+        if action == "accept":
+            _schedule_return_visit(case, user)
+    return transition
+
+
+def _check_resolved(case: MismatchCase) -> None:
+    suit = selectors.investor_state(case.client, _today())
+    if case.catalog_entry is not None:
+        product = rules.Product(key=case.product_key, level=case.catalog_entry.risk_level)
+    else:
+        product = rules.Product(key=case.product_key, level=case.product_level)
+    outcome = rules.match(suit.state, product)
+    needed = rules.PROHIBITED if case.result == rules.PROHIBITED else rules.MISMATCH
+    if outcome.result == needed or outcome.result == rules.PROHIBITED:
+        raise SuitabilityError(
+            {"action": [f"The client's current assessment ({outcome.client_level}) does not resolve the case."]}
+        )
+
+
+def _schedule_return_visit(case: MismatchCase, user) -> Task | None:
+    rule_set = case.rule_set
+    levels = {int(x) for x in rule_set.return_visit_levels}
+    if case.product_level not in levels or case.client_level.startswith("professional"):
+        return None
+    due = rules.add_business_days(_today(), rule_set.return_visit_business_days)
+    return Task.objects.create(
+        assignee=case.client.manager or user, client=case.client, kind=TaskKind.RETURN_VISIT,
+        title=f"回访 Return visit: {case.client.name} · {case.product_key} (R{case.product_level})",
+        due_on=due, origin=TaskOrigin.SYSTEM,
+        source_type=ContentType.objects.get_for_model(MismatchCase), source_id=case.pk,
+    )
+
+
+def return_visit_record(*, task: Task, user, outcome: str, note: str = "", visited_on: dt.date | None = None) -> ReturnVisit:
+    case_type = ContentType.objects.get_for_model(MismatchCase)
+    if task.kind != TaskKind.RETURN_VISIT or task.source_type_id != case_type.pk:
+        raise SuitabilityError({"task": ["Not a return-visit task of a mismatch case."]})
+    with transaction.atomic():
+        visit = ReturnVisit.objects.create(
+            case_id=task.source_id, task=task, outcome=outcome, note=note,
+            visited_on=visited_on or _today(), recorded_by=user,
+        )
+        Task.objects.filter(pk=task.pk).update(
+            status=TaskStatus.DONE, outcome=f"{outcome}: {note}".strip(": "),
+            completed_at=timezone.now(), completed_by=user,
+        )
+    return visit
+
+
+# --- categories and conversions ------------------------------------------------------------
+
+
+def category_record_create(
+    *, client: Client, category: str, professional_class: str = "", legal_basis: str,
+    evidence: str = "", effective_from: dt.date | None = None, user=None, note: str = "",
+    conversion: Conversion | None = None,
+) -> InvestorCategoryRecord:
+    if category == Category.PROFESSIONAL and professional_class not in ("A", "B", "C"):
+        raise SuitabilityError({"professional_class": ["A professional investor needs class A, B or C."]})
+    if category == Category.ORDINARY:
+        professional_class = ""
+    effective_from = effective_from or _today()
+    previous = selectors.category_on(client, effective_from)[2]
+    return InvestorCategoryRecord.objects.create(
+        client=client, category=category, professional_class=professional_class,
+        legal_basis=legal_basis, evidence=evidence, effective_from=effective_from, note=note,
+        conversion=conversion, supersedes=previous, rule_set=RuleSet.current(effective_from),
+        decided_by=user,
+    )
+
+
+def conversion_submit(
+    *, client: Client, direction: str, user, applicant_type: str = "person", net_assets=None,
+    financial_assets=None, average_income=None, experience_years=0, work_years=0, evidence: str = "",
+    protections_explained: bool = False,
+) -> Conversion:
+    """Ordinary → professional: the application with its evidence and the automatic
+    art. 11 check, awaiting compliance. Professional B → ordinary: effective at once,
+    and a questionnaire is then due."""
+    today = _today()
+    category, pclass, _record = selectors.category_on(client, today)
+    rule_set = RuleSet.current(today)
+    if direction == ConversionDirection.TO_ORDINARY:
+        if category != Category.PROFESSIONAL:
+            raise SuitabilityError({"direction": ["The client is not a professional investor."]})
+        if pclass == "A":
+            raise SuitabilityError({"direction": ["Class A professional investors cannot opt down."]})
+        with transaction.atomic():
+            conversion = Conversion.objects.create(
+                client=client, direction=direction, applicant_type=applicant_type, evidence=evidence,
+                state=ConversionState.EFFECTIVE, submitted_by=user, decided_by=user,
+                decided_at=timezone.now(), decision_reason="Client's written notice: effective at once.",
+                check_passed=True, rule_set=rule_set,
+            )
+            category_record_create(
+                client=client, category=Category.ORDINARY, legal_basis=LegalBasis.OPT_DOWN,
+                evidence=evidence, effective_from=today, user=user, conversion=conversion,
+            )
+            reassessment_task_raise(client=client, due_on=today, source=conversion, user=user,
+                                    title_reason="opted down to ordinary")
+        return conversion
+    if category == Category.PROFESSIONAL:
+        raise SuitabilityError({"direction": ["The client is already a professional investor."]})
+    if not evidence.strip():
+        raise SuitabilityError({"evidence": ["Attach the evidence reference (asset proof, experience)."]})
+    checked = rules.check_thresholds(
+        rule="art11", applicant_type=applicant_type, net_assets=net_assets,
+        financial_assets=financial_assets, average_income=average_income,
+        experience_years=experience_years, work_years=work_years,
+        thresholds=rule_set.conversion_thresholds,
+    )
+    return Conversion.objects.create(
+        client=client, direction=direction, applicant_type=applicant_type, net_assets=net_assets,
+        financial_assets=financial_assets, average_income=average_income,
+        experience_years=experience_years, work_years=work_years, evidence=evidence,
+        protections_explained=protections_explained, check_passed=checked.passed,
+        check_result=checked.checks, state=ConversionState.SUBMITTED, submitted_by=user,
+        rule_set=rule_set,
+    )
+
+
+def conversion_decide(*, conversion: Conversion, user, approve: bool, reason: str) -> Conversion:
+    """Compliance decides; it may refuse even when the thresholds are met, never approve
+    when they are not, and always gives the reason."""
+    if not roles.has_role(user, roles.COMPLIANCE):
+        raise SuitabilityError({"decision": ["Only compliance decides conversions."]})
+    if not reason.strip():
+        raise SuitabilityError({"reason": ["Give the reason the applicant will be told."]})
+    with transaction.atomic():
+        conversion = Conversion.objects.select_for_update().get(pk=conversion.pk)
+        if conversion.state != ConversionState.SUBMITTED:
+            raise SuitabilityError({"decision": ["This conversion is already decided."]})
+        if approve and not conversion.check_passed:
+            raise SuitabilityError({"decision": ["The thresholds are not met: it can only be refused."]})
+        if approve and not conversion.protections_explained:
+            raise SuitabilityError(
+                {"decision": ["The loss of protections must be explained in writing first."]}
+            )
+        state = ConversionState.APPROVED if approve else ConversionState.REFUSED
+        Conversion.objects.filter(pk=conversion.pk).update(
+            state=state, decided_by=user, decided_at=timezone.now(), decision_reason=reason
+        )
+        if approve:
+            category_record_create(
+                client=conversion.client, category=Category.PROFESSIONAL, professional_class="C",
+                legal_basis=LegalBasis.ART11_CONVERSION, evidence=conversion.evidence, user=user,
+                conversion=conversion, note=reason,
+            )
+    conversion.refresh_from_db()
+    return conversion
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+
+def reassessment_task_raise(*, client: Client, due_on: dt.date, source, user=None, title_reason: str = "") -> Task | None:
+    source_type = ContentType.objects.get_for_model(source)
+    if Task.objects.filter(
+        kind=TaskKind.REASSESSMENT, source_type=source_type, source_id=source.pk
+    ).exists():
+        return None
+    assignee = client.manager or user
+    if assignee is None:
+        return None
+    return Task.objects.create(
+        assignee=assignee, client=client, kind=TaskKind.REASSESSMENT,
+        title=f"重新评估 Re-assessment: {client.name}" + (f" ({title_reason})" if title_reason else ""),
+        due_on=due_on, origin=TaskOrigin.SYSTEM, source_type=source_type, source_id=source.pk,
+    )
+
+
+def raise_due_tasks(*, as_of: dt.date) -> dict:
+    """Re-assessment tasks for assessments expiring within the notice window (one per
+    assessment, never twice); return-visit tasks for accepted high-risk cases that lack
+    one; counts of return visits now due."""
+    rule_set = RuleSet.current(as_of)
+    horizon = as_of + dt.timedelta(days=rule_set.expiry_notice_days)
+    latest_ids = (
+        Assessment.objects.filter(assessed_on__lte=as_of)
+        .values("client").annotate(last=Max("id")).values_list("last", flat=True)
+    )
+    expiring = Assessment.objects.filter(
+        id__in=list(latest_ids), expires_on__gte=as_of, expires_on__lte=horizon
+    ).select_related("client")
+    raised = skipped = 0
+    for assessment in expiring:
+        task = reassessment_task_raise(
+            client=assessment.client, due_on=min(assessment.expires_on, horizon), source=assessment,
+            title_reason=f"expires {assessment.expires_on}",
+        )
+        raised += task is not None
+        skipped += task is None
+    case_type = ContentType.objects.get_for_model(MismatchCase)
+    with_task = Task.objects.filter(kind=TaskKind.RETURN_VISIT, source_type=case_type).values("source_id")
+    missing = MismatchCase.objects.filter(
+        state=CaseState.ACCEPTED, product_level__in=[int(x) for x in rule_set.return_visit_levels]
+    ).exclude(id__in=with_task).select_related("client", "rule_set")
+    visits_raised = 0
+    for case in missing:
+        last = case.transitions.filter(action="accept").select_related("by").last()
+        if _schedule_return_visit(case, last.by if last else None):
+            visits_raised += 1
+    visits_due = Task.objects.filter(
+        kind=TaskKind.RETURN_VISIT, status=TaskStatus.OPEN, due_on__lte=as_of
+    ).count()
+    return {
+        "as_of": as_of.isoformat(), "reassessment_tasks": raised, "reassessment_skipped": skipped,
+        "return_visit_tasks": visits_raised, "return_visits_due": visits_due,
+    }
+
+
+# --- detection in imported trades ------------------------------------------------------------
+
+
+def _client_label_sql() -> str:
+    return (
+        "CASE WHEN lv.level IS NULL THEN 'unassessed' "
+        "WHEN lv.lowest THEN 'C' || CAST(lv.level AS TEXT) || ' lowest' "
+        "ELSE 'C' || CAST(lv.level AS TEXT) END"
+    )
+
+
+def detect_mismatches_in_new_trades(*, batch_ids: list[int] | None = None) -> dict:
+    """Set-based: every trade of trade batches not yet checked, joined with the client's
+    valid assessment / category on its trading day and its product's level; trades
+    above the client's level open one case per client × product or attach to the open one.
+
+    Idempotent: processed batches are recorded (ProcessedTradeBatch) in the same
+    transaction, and a lock keeps two runs from overlapping."""
+    started = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [hash("suitability.detect") & 0x7FFFFFFF])
+        pending = ImportBatch.objects.filter(kind="trades", status="imported").exclude(
+            id__in=ProcessedTradeBatch.objects.values("batch_id")
+        )
+        if batch_ids is not None:
+            pending = pending.filter(id__in=batch_ids)
+        batches = sorted(pending.values_list("id", flat=True))
+        if batches and not (Assessment.objects.exists() or InvestorCategoryRecord.objects.exists()):
+            # No suitability result exists yet (a firm still migrating): every client
+            # would count as unassessed. The batches stay pending until results arrive.
+            return {"batches": 0, "trades": 0, "mismatched_trades": 0, "cases_opened": 0,
+                    "waiting": len(batches), "skipped": "no suitability results yet"}
+        if not batches:
+            return {"batches": 0, "trades": 0, "mismatched_trades": 0, "cases_opened": 0}
+        counts = _detect(batches)
+        ProcessedTradeBatch.objects.bulk_create(
+            [ProcessedTradeBatch(batch_id=b, trades=counts["per_batch"].get(b, (0, 0))[0],
+                                 mismatched_trades=counts["per_batch"].get(b, (0, 0))[1])
+             for b in batches]
+        )
+    return {
+        "batches": len(batches), "trades": counts["trades"],
+        "mismatched_trades": counts["mismatched_trades"], "cases_opened": counts["cases_opened"],
+        "timings": counts["timings"], "seconds": round((timezone.now() - started).total_seconds(), 3),
+    }
+
+
+def _detect(batches: list[int]) -> dict:
+    placeholders = ",".join(["%s"] * len(batches))
+    trade_t, account_t, client_t = Trade._meta.db_table, Account._meta.db_table, Client._meta.db_table
+    case_t, transition_t = MismatchCase._meta.db_table, CaseTransition._meta.db_table
+    from .models import CaseTrade
+
+    casetrade_t = CaseTrade._meta.db_table
+    assessment_t, category_t = Assessment._meta.db_table, InvestorCategoryRecord._meta.db_table
+    catalog = selectors.Catalog()
+    rule_set = RuleSet.current()
+    false = "FALSE" if connection.vendor == "postgresql" else "0"
+    timings: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now_ = time.perf_counter()
+        timings[name] = round(now_ - mark, 3)
+        mark = now_
+
+    with connection.cursor() as cur:
+        # 1. the distinct products and days of these batches, resolved once each
+        cur.execute(
+            f"SELECT DISTINCT exchange, product_code, is_option FROM {trade_t} WHERE batch_id IN ({placeholders})",
+            batches,
+        )
+        products = cur.fetchall()
+        cur.execute(f"SELECT DISTINCT trading_day FROM {trade_t} WHERE batch_id IN ({placeholders})", batches)
+        days = [r[0] for r in cur.fetchall()]
+        for table in ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov"):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(
+            "CREATE TEMP TABLE suit_pm (exchange varchar(6), product_code varchar(10), is_option boolean, "
+            "product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
+        )
+        rows = []
+        for exchange, code, is_option in products:
+            r = catalog.for_trade(exchange, code, bool(is_option))
+            rows.append((exchange, code, bool(is_option), r.product.key, r.product.level,
+                         r.entry.pk if r.entry else None, r.product.flagged))
+        cur.executemany("INSERT INTO suit_pm VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+        lap("products")
+        # 2. each client's level and category on each trading day (latest assessment
+        #    made on or before the day, counted only while valid; latest category record)
+        cur.execute(
+            "CREATE TEMP TABLE suit_lv (day date, client_id bigint, level integer, lowest boolean, "
+            "assessment_id bigint, professional boolean)"
+        )
+        for day in days:
+            cur.execute(
+                f"""
+                INSERT INTO suit_lv (day, client_id, level, lowest, assessment_id, professional)
+                SELECT %s, c.id, a.level, a.lowest, a.id,
+                       CASE WHEN k.category IS NOT NULL THEN k.category = 'professional'
+                            ELSE c.investor_category = 'professional' END
+                FROM {client_t} c
+                LEFT JOIN (
+                    SELECT client_id, level, lowest, id, expires_on,
+                           ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY assessed_on DESC, id DESC) AS rn
+                    FROM {assessment_t} WHERE assessed_on <= %s
+                ) a ON a.client_id = c.id AND a.rn = 1 AND a.expires_on > %s AND a.level IS NOT NULL
+                LEFT JOIN (
+                    SELECT client_id, category,
+                           ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY effective_from DESC, id DESC) AS rn
+                    FROM {category_t} WHERE effective_from <= %s
+                ) k ON k.client_id = c.id AND k.rn = 1
+                WHERE c.id IN (SELECT DISTINCT ac.client_id FROM {trade_t} t
+                               JOIN {account_t} ac ON ac.id = t.account_id
+                               WHERE t.batch_id IN ({placeholders}) AND t.trading_day = %s)
+                """,
+                [day, day, day, day, *batches, day],
+            )
+        lap("levels")
+        # 3. the hits: trades above what the client may trade without a warning
+        label = _client_label_sql()
+        cur.execute(
+            f"""
+            CREATE TEMP TABLE suit_hits AS
+            SELECT t.id AS trade_id, t.batch_id, ac.client_id, t.account_id, t.trading_day,
+                   pm.product_key, pm.level AS product_level, pm.entry_id, pm.flagged,
+                   lv.assessment_id, COALESCE(lv.lowest, {false}) AS lowest, {label} AS client_label,
+                   CASE WHEN lv.level IS NULL OR lv.lowest THEN 'prohibited' ELSE 'mismatch' END AS result
+            FROM {trade_t} t
+            JOIN {account_t} ac ON ac.id = t.account_id
+            JOIN suit_pm pm ON pm.exchange = t.exchange AND pm.product_code = t.product_code
+                           AND pm.is_option = t.is_option
+            JOIN suit_lv lv ON lv.client_id = ac.client_id AND lv.day = t.trading_day
+            WHERE t.batch_id IN ({placeholders})
+              AND NOT lv.professional
+              AND pm.level > CASE WHEN lv.level IS NULL OR lv.lowest THEN 1 ELSE lv.level END
+            """,
+            batches,
+        )
+        cur.execute("SELECT batch_id, COUNT(*) FROM suit_hits GROUP BY batch_id")
+        hit_counts = dict(cur.fetchall())
+        cur.execute(
+            f"SELECT batch_id, COUNT(*) FROM {trade_t} WHERE batch_id IN ({placeholders}) GROUP BY batch_id",
+            batches,
+        )
+        trade_counts = dict(cur.fetchall())
+        lap("hits")
+        if connection.vendor == "postgresql":
+            cur.execute("ANALYZE suit_hits")
+        # 4. the distinct client × product × client level of the hits, and the case that
+        #    already covers each: the open case for the client × product, or an accepted
+        #    one opened at the same client level (the signed warning still holds).
+        cur.execute(
+            "CREATE TEMP TABLE suit_keys AS SELECT client_id, product_key, client_label "
+            "FROM suit_hits GROUP BY client_id, product_key, client_label"
+        )
+        cur.execute(
+            f"""
+            CREATE TEMP TABLE suit_cov AS
+            SELECT k.client_id, k.product_key, k.client_label, MAX(c.id) AS case_id
+            FROM suit_keys k
+            JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
+            WHERE c.state IN ('open', 'notice_given', 'warning_signed', 'under_review')
+               OR (c.state = 'accepted' AND c.client_level = k.client_label)
+            GROUP BY k.client_id, k.product_key, k.client_label
+            """
+        )
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {case_t}")
+        before = cur.fetchone()[0]
+        now = timezone.now()
+        uncovered = (
+            "NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = {t}.client_id "
+            "AND v.product_key = {t}.product_key AND v.client_label = {t}.client_label)"
+        )
+        # 5. one new case per uncovered client × product, with its opening transition
+        cur.execute(
+            f"""
+            INSERT INTO {case_t} (client_id, account_id, catalog_entry_id, product_key, product_flagged,
+                source, result, state, client_level, client_lowest, product_level, warnings,
+                assessment_id, rule_set_id, first_trading_day, opened_at)
+            SELECT h.client_id, MIN(h.account_id), MAX(h.entry_id), h.product_key,
+                   MAX(CASE WHEN h.flagged THEN 1 ELSE 0 END) = 1,
+                   'trade', MAX(h.result),
+                   CASE WHEN MAX(h.result) = 'prohibited' THEN 'under_review' ELSE 'open' END,
+                   MIN(h.client_label), MAX(CASE WHEN h.lowest THEN 1 ELSE 0 END) = 1, MAX(h.product_level),
+                   '[]', MAX(h.assessment_id), %s, MIN(h.trading_day), %s
+            FROM suit_hits h
+            WHERE {uncovered.format(t="h")}
+            GROUP BY h.client_id, h.product_key
+            """,
+            [rule_set.pk, now],
+        )
+        cur.execute(
+            f"""
+            INSERT INTO {transition_t} (case_id, action, from_state, to_state, at, note, evidence)
+            SELECT id, 'open', '', state, %s,
+                   'Imported trades: ' || client_level || ' vs R' || CAST(product_level AS TEXT), ''
+            FROM {case_t} WHERE id > %s
+            """,
+            [now, before],
+        )
+        cur.execute(
+            f"""
+            INSERT INTO suit_cov (client_id, product_key, client_label, case_id)
+            SELECT k.client_id, k.product_key, k.client_label, c.id
+            FROM suit_keys k JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
+            WHERE c.id > %s AND {uncovered.format(t="k")}
+            """,
+            [before],
+        )
+        cur.execute(f"SELECT COUNT(*) FROM {case_t} WHERE id > %s", [before])
+        opened = cur.fetchone()[0]
+        lap("cases")
+        # 6. every hit attaches to its covering case
+        cur.execute(
+            f"""
+            INSERT INTO {casetrade_t} (case_id, trade_id)
+            SELECT v.case_id, h.trade_id
+            FROM suit_hits h
+            JOIN suit_cov v ON v.client_id = h.client_id AND v.product_key = h.product_key
+                           AND v.client_label = h.client_label
+            WHERE NOT EXISTS (SELECT 1 FROM {casetrade_t} x WHERE x.trade_id = h.trade_id)
+            """
+        )
+        lap("case_trades")
+        for table in ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov"):
+            cur.execute(f"DROP TABLE {table}")
+    return {
+        "trades": sum(trade_counts.values()),
+        "mismatched_trades": sum(hit_counts.values()),
+        "cases_opened": opened,
+        "timings": timings,
+        "per_batch": {b: (trade_counts.get(b, 0), hit_counts.get(b, 0)) for b in batches},
+    }
+
+
+@after_import("trades")
+def detect_after_trades_import(batch) -> None:
+    """Runs after each committed trades import."""
+    summary = detect_mismatches_in_new_trades()
+    log.info("suitability detection after batch %s: %s", getattr(batch, "pk", batch), summary)
+
+
+def suitability_data_changed(*, client: Client, reason: str, user=None, source=None) -> Task | None:
+    """Any change of suitability-relevant data (income, assets, civil capacity…) raises a
+    re-assessment task (spec §6)."""
+    last = selectors.latest_assessment(client, _today())
+    return reassessment_task_raise(
+        client=client, due_on=_today(), source=source or last or client, user=user, title_reason=reason
+    )
+

@@ -1,0 +1,133 @@
+"""Mismatch cases detected in imported trades (spec §5 source b), through the real importer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from clients.models import Trade
+from suitability import services
+from suitability.models import CaseTransition, MismatchCase, ProcessedTradeBatch
+
+from .conftest import DATA
+
+ASSESSMENTS = """client_no,investor_category,professional_class,risk_level,lowest_category,score,assessed_on,expires_on,questionnaire
+C0001,普通,,C3,N,48,2025-06-01,,P-2017.1
+C0002,ordinary,,C2,N,30,2025-06-01,,P-2017.1
+C0003,普通,,C1,是,0,2025-06-01,,P-2017.1
+C0006,ordinary,,C4,N,70,2026-10-12,,P-2017.1
+C0004,ordinary,,C5,N,90,2023-01-10,2025-01-10,I-2017.1
+"""
+
+
+@pytest.fixture
+def assessed_book(sample_book, import_file_now, tmp_path):
+    path = tmp_path / "assessments.csv"
+    path.write_text(ASSESSMENTS, encoding="utf-8")
+    batch = import_file_now("assessments", path)
+    assert (batch.status, batch.created) == ("imported", 5)
+    return sample_book
+
+
+def cases_by_client():
+    return {
+        (c.client.client_no, c.product_key): (c.result, c.state, c.client_level, c.product_level, c.trades.count())
+        for c in MismatchCase.objects.select_related("client")
+    }
+
+
+EXPECTED = {
+    # C0001 is C3: IF and sc are R4 → mismatch; m, i, TA, cu, rb (R3) match.
+    ("C0001", "CFFEX:IF"): ("mismatch", "open", "C3", 4, 3),
+    ("C0001", "INE:sc"): ("mismatch", "open", "C3", 4, 3),
+    # C0002 is C2: every futures product is above it.
+    ("C0002", "DCE:m"): ("mismatch", "open", "C2", 3, 3),
+    ("C0002", "SHFE:cu"): ("mismatch", "open", "C2", 3, 2),
+    ("C0002", "CFFEX:IF"): ("mismatch", "open", "C2", 4, 2),
+    # C0003 is the lowest category: prohibited, straight to compliance.
+    ("C0003", "CZCE:TA"): ("prohibited", "under_review", "C1 lowest", 3, 3),
+    ("C0003", "DCE:i"): ("prohibited", "under_review", "C1 lowest", 3, 3),
+    ("C0003", "DCE:m"): ("prohibited", "under_review", "C1 lowest", 3, 1),
+    ("C0003", "INE:sc"): ("prohibited", "under_review", "C1 lowest", 4, 3),
+    ("C0003", "SHFE:cu"): ("prohibited", "under_review", "C1 lowest", 3, 1),
+    ("C0003", "SHFE:rb"): ("prohibited", "under_review", "C1 lowest", 3, 1),
+    # C0004's assessment expired on 2025-01-10: unassessed → prohibited.
+    ("C0004", "SHFE:cu"): ("prohibited", "under_review", "unassessed", 3, 9),
+    # C0005 is a professional (declared by the back office); C0006 is C4 trading IF (R4).
+}
+
+
+def test_a_trades_import_opens_one_case_per_client_and_product(assessed_book, import_file_now):
+    batch = import_file_now("trades", DATA / "trades_canonical.csv")
+    assert (batch.status, batch.created) == ("imported", 51)
+    assert cases_by_client() == EXPECTED
+    assert ProcessedTradeBatch.objects.get(batch=batch).mismatched_trades == 34
+    # every case starts with its opening transition, by the system
+    opening = CaseTransition.objects.filter(action="open")
+    assert opening.count() == 12
+    assert set(opening.values_list("by", flat=True)) == {None}
+
+
+def test_detection_is_idempotent(assessed_book, import_file_now):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    again = services.detect_mismatches_in_new_trades()
+    assert again == {"batches": 0, "trades": 0, "mismatched_trades": 0, "cases_opened": 0}
+    # the same trades in another file's shape add no trade and no case
+    ctp = import_file_now("trades", DATA / "trades_ctp.csv")
+    assert ctp.status == "imported"
+    assert MismatchCase.objects.count() == 12
+    assert Trade.objects.count() == 51
+
+
+def test_later_trades_attach_to_the_open_case(assessed_book, import_file_now, tmp_path):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    case = MismatchCase.objects.get(client__client_no="C0001", product_key="CFFEX:IF")
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
+        "80010001,2026-11-19,CFFEX,IF2512,B,O,3900,1,1170000,30,99000001\n"
+        "80010001,2026-11-19,SHFE,rb2601,B,O,3100,1,31000,5,99000002\n",
+        encoding="utf-8",
+    )
+    batch = import_file_now("trades", more)
+    assert batch.status == "imported", batch.report
+    assert MismatchCase.objects.count() == 12
+    assert case.trades.count() == 4
+    assert case.trades.order_by("-trading_day").first().trading_day == dt.date(2026, 11, 19)
+
+
+def test_a_closed_case_does_not_swallow_new_trades(assessed_book, import_file_now, tmp_path, compliance_user):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    case = MismatchCase.objects.get(client__client_no="C0004", product_key="SHFE:cu")
+    services.case_transition(case=case, user=compliance_user, action="reject", note="No valid assessment.")
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
+        "80010004,2026-11-19,SHFE,cu2601,S,C,80000,1,400000,20,99000003\n",
+        encoding="utf-8",
+    )
+    import_file_now("trades", more)
+    cases = MismatchCase.objects.filter(client__client_no="C0004", product_key="SHFE:cu").order_by("id")
+    assert [(c.state, c.trades.count()) for c in cases] == [("rejected", 9), ("under_review", 1)]
+
+
+def test_a_new_valid_assessment_before_the_trading_day_prevents_the_case(assessed_book, import_file_now):
+    from clients.models import Client
+
+    from .factories import assess
+
+    assess(Client.objects.get(client_no="C0002"), 4, on=dt.date(2026, 11, 1))
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    assert not MismatchCase.objects.filter(client__client_no="C0002").exists()
+
+
+def test_detection_waits_until_suitability_results_exist(sample_book, import_file_now, tmp_path):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    assert not MismatchCase.objects.exists()
+    path = tmp_path / "assessments.csv"
+    path.write_text(ASSESSMENTS, encoding="utf-8")
+    import_file_now("assessments", path)
+    summary = services.detect_mismatches_in_new_trades()
+    assert (summary["batches"], summary["trades"], summary["cases_opened"]) == (1, 51, 12)
+    assert cases_by_client() == EXPECTED
