@@ -162,12 +162,17 @@ def client_export(request):
 def _client_page_context(request, client: Client, **forms) -> dict:
     user = request.user
     can_work = roles.has_role(user, *WORKING_ROLES)
-    history = list(client.history.select_related("history_user").order_by("-history_date")[:20])
+    # One query for 21 records: each is compared with the one before it (no prev_record
+    # look-ups, which would cost a query per row).
+    history = list(client.history.select_related("history_user").order_by("-history_date",
+                                                                           "-history_id")[:21])
     changes = []
-    for record in history:
-        previous = record.prev_record
-        if previous is None:
+    for index, record in enumerate(history[:20]):
+        previous = history[index + 1] if index + 1 < len(history) else None
+        if previous is None and record.history_type == "+":
             changes.append({"record": record, "fields": [_("created")]})
+        elif previous is None:
+            changes.append({"record": record, "fields": [_("saved")]})
         else:
             delta = record.diff_against(previous)
             changes.append({"record": record, "fields": [

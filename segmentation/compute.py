@@ -457,13 +457,16 @@ def _rfm(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         out.loc[scored, "rfm_r"] = _quintile(-sub["recency_days"].astype("float64"))
         out.loc[scored, "rfm_f"] = _quintile(sub["frequency"].astype("float64"))
         out.loc[scored, "rfm_m"] = _quintile(sub["monetary"].astype("float64"))
-        labels = []
-        for r, f, m in zip(out.loc[scored, "rfm_r"], out.loc[scored, "rfm_f"],
-                           out.loc[scored, "rfm_m"], strict=True):
-            labels.append(next(
-                (rule.code for rule in rules.rfm_labels if rule.matches(int(r), int(f), int(m))), ""
-            ))
-        out.loc[scored, "rfm_label"] = labels
+        r = out.loc[scored, "rfm_r"].to_numpy(dtype="int64")
+        f = out.loc[scored, "rfm_f"].to_numpy(dtype="int64")
+        m = out.loc[scored, "rfm_m"].to_numpy(dtype="int64")
+        conditions = [
+            (rule.r_min <= r) & (r <= rule.r_max) & (rule.f_min <= f) & (f <= rule.f_max)
+            & (rule.m_min <= m) & (m <= rule.m_max)
+            for rule in rules.rfm_labels
+        ]
+        codes = [rule.code for rule in rules.rfm_labels]
+        out.loc[scored, "rfm_label"] = np.select(conditions, codes, default="") if codes else ""
     return out
 
 
@@ -527,14 +530,15 @@ def quant_score(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     a_cut = int(math.ceil(n * rules.quant_a_share))
     b_cut = int(math.ceil(n * (rules.quant_a_share + rules.quant_b_share)))
     out.loc[mask, "quant_class"] = np.where(ranks < a_cut, "A", np.where(ranks < b_cut, "B", "C"))
-    drivers = []
-    for row_z, row in zip(z, parts, strict=True):
-        top = np.argsort(-np.abs(row), kind="stable")[:3]
-        drivers.append([
-            {"indicator": names[i], "z": round(float(row_z[i]), 3),
-             "contribution": round(float(row[i]), 4)}
-            for i in top if row[i] != 0
-        ])
+    top = np.argsort(-np.abs(parts), axis=1, kind="stable")[:, :3]
+    rows = np.arange(len(parts))[:, None]
+    top_z = np.round(z[rows, top], 3).tolist()
+    top_part = np.round(parts[rows, top], 4).tolist()
+    drivers = [
+        [{"indicator": names[i], "z": zz, "contribution": cc}
+         for i, zz, cc in zip(idx, zrow, crow, strict=True) if cc != 0]
+        for idx, zrow, crow in zip(top.tolist(), top_z, top_part, strict=True)
+    ]
     out.loc[mask, "drivers"] = pd.Series(drivers, index=out.index[mask])
     return out
 

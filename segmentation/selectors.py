@@ -30,7 +30,17 @@ def latest_trading_day() -> dt.date | None:
 def trading_calendar(*, as_of: dt.date, limit: int | None = None) -> list[dt.date]:
     """The distinct trading days present in imported snapshots, ≤ as_of, ascending."""
     table = AccountSnapshot._meta.db_table
-    sql = f"SELECT DISTINCT trading_day FROM {table} WHERE trading_day <= %s ORDER BY 1 DESC"
+    if connection.vendor == "postgresql":
+        # A loose index scan: one index probe per day instead of reading every row.
+        sql = (
+            f"WITH RECURSIVE days(d) AS ("
+            f" SELECT max(trading_day) FROM {table} WHERE trading_day <= %s"
+            f" UNION ALL SELECT (SELECT max(trading_day) FROM {table} WHERE trading_day < days.d)"
+            f" FROM days WHERE days.d IS NOT NULL"
+            f") SELECT d FROM days WHERE d IS NOT NULL"
+        )
+    else:
+        sql = f"SELECT DISTINCT trading_day FROM {table} WHERE trading_day <= %s ORDER BY 1 DESC"
     params: list = [as_of]
     if limit:
         sql += " LIMIT %s"
@@ -146,6 +156,20 @@ def _min(field):
     from django.db.models import Min
 
     return Min(field)
+
+
+def run_rows_frame(*, run_id: int, columns: list[str]) -> pd.DataFrame:
+    """A run's stored rows as a frame (the final step's input)."""
+    table = ClientSegment._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = %s"
+        frame = _frame(sql, [run_id], columns, [])
+        for col in columns:
+            if frame[col].dtype == object and set(frame[col].dropna().unique()) <= {"t", "f"}:
+                frame[col] = frame[col] == "t"
+        return frame
+    rows = list(ClientSegment.objects.filter(run_id=run_id).values_list(*columns))
+    return pd.DataFrame(rows, columns=columns)
 
 
 # --- runs and segments -----------------------------------------------------------------------

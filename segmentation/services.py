@@ -315,6 +315,10 @@ SHARD_COLUMNS = (
     "capital_utilisation", "margin_call_days", "forced_liquidations", "var95", "pnl_volatility",
     "pnl_sum", "return_rate",
 )
+INT_COLUMNS = frozenset({
+    "active_days", "trades", "lots", "overnight_active_days", "recency_days", "margin_call_days",
+    "forced_liquidations", "rfm_r", "rfm_f", "rfm_m",
+})
 FINAL_COLUMNS = (
     "rfm_r", "rfm_f", "rfm_m", "rfm_label", "churn", "clv", "share_volume", "share_equity",
     "share_net_fee", "quant_score", "quant_class", "drivers",
@@ -327,6 +331,8 @@ def _py(value, column: str):
         return None
     if column in MONEY or column == "clv":
         return quantize_yuan(float(value))
+    if column in INT_COLUMNS:
+        return int(value)
     if isinstance(value, np.bool_ | bool):
         return bool(value)
     if isinstance(value, np.integer):
@@ -345,8 +351,6 @@ def _write_rows(run: SegmentRun, frame: pd.DataFrame) -> None:
     rows = []
     for i, cid in enumerate(ids):
         values = {c: _py(columns[c][i], c) for c in SHARD_COLUMNS}
-        if values["recency_days"] is not None:
-            values["recency_days"] = int(values["recency_days"])
         rows.append(ClientSegment(run=run, client_id=int(cid), as_of=run.as_of, **values))
     ClientSegment.objects.bulk_create(rows, batch_size=500)
 
@@ -399,9 +403,11 @@ def run_finalize(*, run_id: int) -> dict:
               "avg_equity_behaviour", "max_risk_degree", "avg_overnight_risk_degree",
               "margin_call_days", "forced_liquidations", "var95", "pnl_volatility", "return_rate",
               "pnl_sum", "capital_utilisation", "value_class"]
-    frame = pd.DataFrame(
-        list(ClientSegment.objects.filter(run=run).values_list(*needed)), columns=needed
-    ).set_index("client_id")
+    frame = selectors.run_rows_frame(run_id=run.pk, columns=needed).set_index("client_id")
+    for col in ("traded_rfm_window", "closed"):
+        frame[col] = frame[col].astype(bool)
+    for col in ("tier_then", "fund_tier", "activity_class", "value_class"):
+        frame[col] = frame[col].fillna("").astype(str)
     for col in ("annual_net_fee", "net_fee_window", "avg_equity_behaviour", "var95",
                 "pnl_volatility", "pnl_sum"):
         frame[col] = frame[col].astype("float64")
@@ -445,6 +451,7 @@ def _update_final(run: SegmentRun, result: pd.DataFrame) -> None:
         buf.seek(0)
         table = ClientSegment._meta.db_table
         with connection.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS seg_final")
             cur.execute(
                 "CREATE TEMP TABLE seg_final (client_id bigint, rfm_r smallint, rfm_f smallint, "
                 "rfm_m smallint, rfm_label varchar(30), churn double precision, clv numeric, "

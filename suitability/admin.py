@@ -60,11 +60,28 @@ class ProductCatalogEntryAdmin(NoDeleteAdmin):
 
 
 @admin.register(models.InvestorCategoryRecord)
-class InvestorCategoryRecordAdmin(RecordAdmin):
+class InvestorCategoryRecordAdmin(NoDeleteAdmin):
+    """Classification decisions (A/B with legal basis and evidence) are added here by
+    compliance; an existing decision is never changed — a new one supersedes it."""
+
     list_display = ("client", "category", "professional_class", "legal_basis", "effective_from", "decided_by")
     list_filter = ("category", "professional_class", "legal_basis")
     search_fields = ("client__client_no", "client__name")
     raw_id_fields = ("client",)
+    fields = ("client", "category", "professional_class", "legal_basis", "evidence", "effective_from", "note")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        from .services import category_record_create
+
+        created = category_record_create(
+            client=obj.client, category=obj.category, professional_class=obj.professional_class,
+            legal_basis=obj.legal_basis, evidence=obj.evidence, effective_from=obj.effective_from,
+            user=request.user, note=obj.note,
+        )
+        obj.pk = created.pk
 
 
 @admin.register(models.Conversion)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -56,6 +56,8 @@ class CheckView(APIView):
         return CheckInput(*args, **kwargs)
 
     def post(self, request):
+        if not roles.has_role(request.user, *services.PRESALE_ROLES):
+            raise PermissionDenied(_("Pre-sale checks are for account managers and compliance."))
         data = CheckInput(data=request.data)
         data.is_valid(raise_exception=True)
         account = accounts_visible_to(request.user).filter(account_id=data.validated_data["account"]).first()

@@ -181,3 +181,14 @@ DEFAULT_RULE_SET = {
     "source": "CSRC 《证券期货投资者适当性管理办法》 (2017-07-01) and the futures association's guideline",
     "effective_from": dt.date(2017, 7, 1),
 }
+
+
+def ensure_defaults(rule_set_model, questionnaire_model, catalog_model) -> None:
+    """Create the shipped rule set, questionnaires and catalog where missing (the data
+    migration passes its historical models; tests pass the real ones)."""
+    if not rule_set_model.objects.filter(version=DEFAULT_RULE_SET["version"]).exists():
+        rule_set_model.objects.create(**DEFAULT_RULE_SET)
+    for q in DEFAULT_QUESTIONNAIRES:
+        questionnaire_model.objects.get_or_create(code=q["code"], defaults=q)
+    for entry in DEFAULT_CATALOG:
+        catalog_model.objects.get_or_create(code=entry["code"], defaults={**entry, "rated_on": RATED_ON})

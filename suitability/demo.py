@@ -74,7 +74,7 @@ def load(ctx: dict) -> None:
             assessed_on = today - dt.timedelta(days=rng.randint(760, 900))
             counts["expired"] += 1
         else:
-            assessed_on = today - dt.timedelta(days=rng.randint(100, 700))
+            assessed_on = today - dt.timedelta(days=rng.randint(100, 725))  # some expire within 30 days
         if roll < 0.16 and client.client_type == "person" and roll >= 0.12:
             level, lowest = 1, True
             counts["lowest"] += 1

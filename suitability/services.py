@@ -41,6 +41,10 @@ from .models import (
 log = logging.getLogger(__name__)
 
 
+# Who may run a pre-sale check (and so open a case): the people who sell and compliance.
+PRESALE_ROLES = (roles.ACCOUNT_MANAGER, roles.BRANCH_MANAGER, roles.COMPLIANCE, roles.ADMIN)
+
+
 class SuitabilityError(ValidationError):
     """A request the rules refuse; carries {field: [messages]} for forms and the API."""
 
@@ -657,14 +661,18 @@ def _detect(batches: list[int]) -> dict:
         opened = cur.fetchone()[0]
         lap("cases")
         # 6. every hit attaches to its covering case
+        # (a trade of an unchecked batch has no link yet; the unique trade_id guards it)
+        verb, tail = ("INSERT", "ON CONFLICT (trade_id) DO NOTHING") if connection.vendor == "postgresql" \
+            else ("INSERT OR IGNORE", "")
         cur.execute(
             f"""
-            INSERT INTO {casetrade_t} (case_id, trade_id)
+            {verb} INTO {casetrade_t} (case_id, trade_id)
             SELECT v.case_id, h.trade_id
             FROM suit_hits h
             JOIN suit_cov v ON v.client_id = h.client_id AND v.product_key = h.product_key
                            AND v.client_label = h.client_label
-            WHERE NOT EXISTS (SELECT 1 FROM {casetrade_t} x WHERE x.trade_id = h.trade_id)
+            WHERE TRUE
+            {tail}
             """
         )
         lap("case_trades")

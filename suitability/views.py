@@ -78,6 +78,7 @@ def home(request):
         "conversions_waiting": selectors.conversions_visible_to(request.user)
         .filter(state=ConversionState.SUBMITTED).count(),
         "check_form": CheckForm(),
+        "may_check": roles.has_role(request.user, *services.PRESALE_ROLES),
     }
     return render(request, "suitability/home.html", context)
 
@@ -135,6 +136,8 @@ def assessment_detail(request, pk: int):
 
 @login_required
 def check(request):
+    if not roles.has_role(request.user, *services.PRESALE_ROLES):
+        raise PermissionDenied
     form = CheckForm(request.POST or request.GET or None)
     result = None
     if request.method == "POST" and form.is_valid():

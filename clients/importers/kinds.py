@@ -7,6 +7,7 @@ assessments in suitability/importers.py) with the same contract (base.py).
 from __future__ import annotations
 
 import bisect
+import logging
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -32,7 +33,11 @@ from clients.models.core import AccountStatus
 from . import aggregates
 from . import values as v
 from .base import Column, ImportKind, ImportRefused, LoadCounts, Row, RowError, register
-from .copy import TradeStager
+from .copy import TradeStager, raw_stage_postgres
+
+logger = logging.getLogger(__name__)
+# PostgreSQL: COPY the raw lines and convert them in SQL (falls back to Python by itself).
+USE_RAW_COPY = True
 
 # --- branches ---------------------------------------------------------------------------
 
@@ -308,13 +313,24 @@ class TradesKind(ImportKind):
         with transaction.atomic():
             started = time.perf_counter()
             stager = TradeStager(batch.pk)
-            for row in parsed.rows():
-                prepared = self.prepare(row, ref)
-                if isinstance(prepared, RowError):
-                    parsed.add_error(prepared)
-                else:
-                    stager.add(prepared)
-            stager.flush()
+            path = "python"
+            if stager.postgres and USE_RAW_COPY:
+                try:
+                    with transaction.atomic():  # a savepoint: the fallback starts clean
+                        raw_stage_postgres(parsed, stager, ref)
+                    path = "postgres_raw_copy"
+                except Exception as exc:  # noqa: BLE001 — the Python path decides, exactly
+                    logger.info("trades batch %s: raw COPY path gave up (%s); parsing in "
+                                "Python", batch.pk, exc)
+                    parsed.rewind()
+            if path == "python":
+                for row in parsed.rows():
+                    prepared = self.prepare(row, ref)
+                    if isinstance(prepared, RowError):
+                        parsed.add_error(prepared)
+                    else:
+                        stager.add(prepared)
+                stager.flush()
             timings["parse"] = round(time.perf_counter() - started, 3)
 
             started = time.perf_counter()
@@ -328,7 +344,8 @@ class TradesKind(ImportKind):
             aggregates.add_trades_of_batch(batch.pk)
             stager.drop()
             timings["load"] = round(time.perf_counter() - started, 3)
-        return LoadCounts(created=created, unchanged=parsed.rows_read - created)
+        return LoadCounts(created=created, unchanged=parsed.rows_read - created,
+                          extra={"trades_path": path})
 
 
 # --- snapshots ------------------------------------------------------------------------------

@@ -148,6 +148,16 @@ class ParsedFile:
     error_count: int = 0
     rows_read: int = 0
     timings: dict = field(default_factory=dict)
+    header_width: int = 0
+    header_line: int = 1
+
+    def rewind(self) -> None:
+        """Start reading the rows again (a fast path gave up): fresh reader, no errors."""
+        handle = self.text.detach()
+        handle.seek(0)
+        fresh = read_header(self.kind, handle, self.encoding)
+        self.text, self.reader = fresh.text, fresh.reader
+        self.errors, self.error_count, self.rows_read = [], 0, 0
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
@@ -240,6 +250,7 @@ def read_header(kind, handle, encoding: str) -> ParsedFile:
     return ParsedFile(
         kind=kind, encoding=encoding, text=text, reader=reader, plan=plan,
         present=frozenset(positions), ignored_columns=ignored,
+        header_width=len(header), header_line=header_line,
     )
 
 
@@ -382,11 +393,21 @@ def _run_in_memory(import_kind, parsed: ParsedFile, batch, correction: bool) -> 
 
 
 def run_after_import(batch: ImportBatch) -> None:
+    started = time.perf_counter()
     kind = REGISTRY.get(batch.kind)
     if kind is not None:
         kind.after_commit(batch)
-    for hook in AFTER_IMPORT.get(batch.kind, []):
+    hooks = AFTER_IMPORT.get(batch.kind, [])
+    for hook in hooks:
         try:
             hook(batch)
         except Exception:  # one app's hook must not hide the import's success
             logger.exception("after-import hook %s failed for batch %s", hook, batch.pk)
+    if hooks:
+        # Hooks may have written to the report themselves: re-read before adding the time.
+        report = ImportBatch.objects.filter(pk=batch.pk).values_list("report", flat=True).first()
+        report = dict(report or {})
+        report.setdefault("timings", {})["after_import_hooks"] = round(
+            time.perf_counter() - started, 3)
+        ImportBatch.objects.filter(pk=batch.pk).update(report=report)
+        batch.report = report

@@ -2,19 +2,13 @@ from django.db import migrations
 
 
 def load_defaults(apps, schema_editor):
-    from suitability import defaults
+    from suitability.defaults import ensure_defaults
 
-    RuleSet = apps.get_model("suitability", "RuleSet")
-    QuestionnaireVersion = apps.get_model("suitability", "QuestionnaireVersion")
-    ProductCatalogEntry = apps.get_model("suitability", "ProductCatalogEntry")
-    if not RuleSet.objects.filter(version=defaults.DEFAULT_RULE_SET["version"]).exists():
-        RuleSet.objects.create(**defaults.DEFAULT_RULE_SET)
-    for q in defaults.DEFAULT_QUESTIONNAIRES:
-        QuestionnaireVersion.objects.get_or_create(code=q["code"], defaults=q)
-    for entry in defaults.DEFAULT_CATALOG:
-        ProductCatalogEntry.objects.get_or_create(
-            code=entry["code"], defaults={**entry, "rated_on": defaults.RATED_ON}
-        )
+    ensure_defaults(
+        apps.get_model("suitability", "RuleSet"),
+        apps.get_model("suitability", "QuestionnaireVersion"),
+        apps.get_model("suitability", "ProductCatalogEntry"),
+    )
 
 
 class Migration(migrations.Migration):

@@ -29,6 +29,22 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def suitability_defaults(request):
+    """The shipped catalog, questionnaires and rule set: a data migration creates them,
+    but a transactional test elsewhere may have flushed the tables since."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    elif "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        return
+    from suitability.defaults import ensure_defaults
+    from suitability.models import ProductCatalogEntry, QuestionnaireVersion, RuleSet
+
+    ensure_defaults(RuleSet, QuestionnaireVersion, ProductCatalogEntry)
+
+
 @pytest.fixture
 def sample_book(db, django_capture_on_commit_callbacks):
     """Branches, the six sample clients with their managers (M001 in BJ01, M002 in SH01)."""

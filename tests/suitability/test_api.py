@@ -142,3 +142,11 @@ def test_nothing_can_be_deleted_or_edited_through_the_api(api, compliance_user, 
     target = url.format(a=a.pk, c=c, p=ProductCatalogEntry.objects.first().pk)
     assert http.delete(target).status_code == 405
     assert http.patch(target, {"note": "x"}, content_type="application/json").status_code == 405
+
+
+def test_finance_may_not_run_presale_checks(api, finance_user, client):
+    account = factories.AccountFactory()
+    response = api(finance_user).post("/api/v1/suitability/check/", {"account": account.account_id, "product": "rb"})
+    assert response.status_code == 403
+    assert client.get("/suitability/check/").status_code == 403
+    assert not MismatchCase.objects.exists()

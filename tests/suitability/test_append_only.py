@@ -53,13 +53,29 @@ def test_the_admin_offers_no_delete(admin_user_role, model):
 
 
 @pytest.mark.parametrize("model", [models.Assessment, models.MismatchCase, models.CaseTransition,
-                                   models.Conversion, models.ReturnVisit, models.InvestorCategoryRecord])
+                                   models.Conversion, models.ReturnVisit])
 def test_decision_records_are_read_only_in_the_admin(admin_user_role, model):
     model_admin = admin.site._registry[model]
     request = RequestFactory().get("/admin/")
     request.user = admin_user_role
     assert model_admin.has_change_permission(request) is False
     assert model_admin.has_add_permission(request) is False
+
+
+def test_classification_decisions_are_added_never_changed_in_the_admin(client, admin_user_role):
+    person = factories.ClientFactory()
+    client.force_login(admin_user_role)
+    response = client.post("/admin/suitability/investorcategoryrecord/add/", {
+        "client": person.pk, "category": "professional", "professional_class": "B",
+        "legal_basis": "art8_b_person", "evidence": "asset proof 2026", "effective_from": "2026-11-01", "note": "",
+    })
+    assert response.status_code == 302
+    record = models.InvestorCategoryRecord.objects.get()
+    assert (record.professional_class, record.decided_by, record.rule_set.version) == ("B", admin_user_role, "2017.1")
+    model_admin = admin.site._registry[models.InvestorCategoryRecord]
+    request = RequestFactory().get("/admin/")
+    request.user = admin_user_role
+    assert model_admin.has_change_permission(request, record) is False
 
 
 def test_the_admin_delete_page_is_forbidden(client, admin_user_role, a_case):

@@ -160,3 +160,10 @@ def test_the_client_list_filters_by_level(client, compliance_user, mine, branch_
     client.force_login(compliance_user)
     html = client.get("/clients/?suitability_level=C4").content.decode()
     assert "C3001" in html and "C3002" not in html
+
+
+def test_pages_speak_simplified_chinese(client, compliance_user):
+    client.force_login(compliance_user)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get("/suitability/cases/").content.decode()
+    assert "案件队列" in html and "按营业部" in html

@@ -16,7 +16,8 @@ def upload_file(path, name=None):
 
 
 @pytest.fixture
-def admin_client(client, admin_user_role):
+def admin_client(client, admin_user_role, celery_eager):
+    """An admin's browser; the import task runs in-process (no worker in these tests)."""
     client.force_login(admin_user_role)
     return client
 

@@ -121,3 +121,43 @@ def test_the_second_snapshots_shape_adds_nothing(sample_clients):
     batch = run("snapshots", SAMPLES / "snapshots_statement_gb18030.csv")
     assert batch.status == "imported", batch.report["errors"]
     assert (batch.created, batch.updated, batch.unchanged) == (0, 0, 18)
+
+
+FULL = (*COMPARED, "trade_date", "trade_time", "close_pnl", "premium", "order_sys_id",
+        "exchange_fee_computed", "line")
+
+
+@pytest.mark.parametrize("shape", TRADE_SHAPES)
+def test_on_postgresql_valid_trades_take_the_raw_copy_path(sample_clients, shape):
+    """The SQL conversion stores exactly what the Python parser stores, column by column."""
+    from django.db import connection
+
+    from clients.importers import kinds
+    from clients.models import ImportBatch
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the raw COPY path is PostgreSQL only")
+    batch = run("trades", SAMPLES / shape)
+    assert batch.report["extra"]["trades_path"] == "postgres_raw_copy"
+    raw = sorted(Trade.objects.values_list(*FULL))
+    Trade.objects.all().delete()
+    ImportBatch.objects.filter(pk=batch.pk).update(status="refused")  # allow a re-import
+    kinds.USE_RAW_COPY = False
+    try:
+        python = run("trades", SAMPLES / shape)
+    finally:
+        kinds.USE_RAW_COPY = True
+    assert python.report["extra"]["trades_path"] == "python"
+    assert sorted(Trade.objects.values_list(*FULL)) == raw
+
+
+def test_on_postgresql_a_bad_file_falls_back_and_names_its_errors(sample_clients):
+    from django.db import connection
+
+    from .conftest import BAD
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the raw COPY path is PostgreSQL only")
+    batch = run("trades", BAD / "trades_many_errors.csv")
+    assert batch.status == "refused" and batch.errors == 4
+    assert [e["line"] for e in batch.report["errors"]] == [2, 4, 5, 6]
