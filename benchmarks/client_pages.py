@@ -1,14 +1,16 @@
 """Benchmark: the client pages with 100,000 clients in PostgreSQL under 20 concurrent users.
 
     flock /tmp/bench.lock .venv/bin/python benchmarks/client_pages.py [--clients 100000]
-        [--users 20] [--seconds 60] [--workers 4] [--port 8765]
+        [--users 20] [--seconds 60] [--workers 4] [--port 8765] [--think 0 1]
 
 1. (Re)creates the database bench_clients (BENCH_DATABASE_URL to change), migrates it.
 2. Loads 1,000 clients with accounts by COPY, counts the SQL queries of the list, search
    and client pages in-process; loads the rest up to --clients and counts again.
 3. Starts gunicorn (DEBUG=0, real keys), logs in --users users through the login form
    (account managers, branch managers, compliance), and drives for --seconds: the client
-   list (filtered, sorted, paginated), search by name and client pages.
+   list (filtered, sorted, paginated), search by name and client pages — once per --think
+   value: 0 = every user clicks again as soon as a page arrives (capacity), 1 = a pause
+   of 0.5–1.5 s between clicks (people reading the page).
 4. Prints p50/p95/p99, requests/s, errors, and the query counts at 1k vs 100k.
 """
 
@@ -58,7 +60,7 @@ ENV.pop("CELERY_BROKER_URL", None)
 
 
 def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())} UTC] {msg}", flush=True)
 
 
 def recreate_database() -> None:
@@ -255,7 +257,8 @@ def _cookies(response):
             yield name.strip(), rest.split(";")[0]
 
 
-def drive(port: int, sessions: list[tuple[str, str, list[int], list[int]]], seconds: float):
+def drive(port: int, sessions: list[tuple[str, str, list[int], list[int]]], seconds: float,
+          think: float = 0.0):
     latencies: list[tuple[str, float]] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -280,6 +283,9 @@ def drive(port: int, sessions: list[tuple[str, str, list[int], list[int]]], seco
             except Exception as exc:  # noqa: BLE001 - counted, not raised
                 local_errors.append(f"{exc.__class__.__name__} {url}")
             local.append((kind, (time.perf_counter() - started) * 1000))
+            if think:
+                # A person reads the page before the next click (uniform 0.5–1.5 × think).
+                time.sleep(think * rng.uniform(0.5, 1.5))
         with lock:
             latencies.extend(local)
             errors.extend(local_errors)
@@ -305,6 +311,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--think", type=float, nargs="*", default=[0.0, 1.0],
+                        help="seconds a user pauses between requests; one run per value")
     args = parser.parse_args()
 
     log(f"recreating {DB_URL} and migrating")
@@ -364,15 +372,25 @@ def main() -> None:
         connection.close()
         log(f"{len(sessions)} users logged in; driving for {args.seconds:.0f} s")
         drive(args.port, sessions[:4], 5)  # warm-up: workers import and connect
-        latencies, errors, elapsed = drive(args.port, sessions, args.seconds)
+        runs = [(think, *drive(args.port, sessions, args.seconds, think)) for think in args.think]
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
 
-    all_ms = [ms for _, ms in latencies]
     print()
     print(f"clients: {Client.objects.count():,}  users: {args.users}  gunicorn workers: "
-          f"{args.workers}  duration: {elapsed:.1f} s")
+          f"{args.workers}  load: {os.getloadavg()[0]:.2f}")
+    for think, latencies, errors, elapsed in runs:
+        report(think, latencies, errors, elapsed)
+    print(f"queries per page  1k: {queries_1k}")
+    print(f"queries per page {args.clients // 1000}k: {queries_big}")
+    print(f"query counts independent of size: {queries_1k == queries_big}")
+
+
+def report(think, latencies, errors, elapsed) -> None:
+    all_ms = [ms for _, ms in latencies]
+    print()
+    print(f"--- think time {think:.1f} s, duration {elapsed:.1f} s")
     print(f"requests: {len(all_ms):,}  requests/s: {len(all_ms) / elapsed:.1f}  errors: {len(errors)}")
     print(f"{'page':<12} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for kind in ("list", "search", "client_page", "all"):
@@ -380,9 +398,6 @@ def main() -> None:
         if values:
             print(f"{kind:<12} {len(values):>6} {statistics.median(values):>8.1f} "
                   f"{pct(values, 95):>8.1f} {pct(values, 99):>8.1f}")
-    print(f"queries per page  1k: {queries_1k}")
-    print(f"queries per page {args.clients // 1000}k: {queries_big}")
-    print(f"query counts independent of size: {queries_1k == queries_big}")
     if errors:
         print("first errors:", errors[:5])
     print(f"goal p95 <= 150 ms: {'met' if pct(all_ms, 95) <= 150 else 'NOT met'}")

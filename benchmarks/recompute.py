@@ -102,7 +102,7 @@ def load(n_clients: int, days: list[dt.date], seed: int = 11) -> dict:
                     "exchange_fee", "net_fee", "hedge_lots", "arbitrage_lots",
                     "forced_liquidations", "close_pnl", "overnight"]
         snap_rows = act_rows = 0
-        for i, day in enumerate(days):
+        for day in days:
             equity = (base_equity * rng.uniform(0.9, 1.1, n_clients)).round(2)
             margin = (equity * rng.uniform(0, 0.95, n_clients)).round(2)
             pnl = (equity * rng.normal(0, 0.01, n_clients)).round(2)
@@ -217,7 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--shard-size", type=int, default=12_500)
+    parser.add_argument("--shard-size", type=int, default=25_000)
     parser.add_argument("--keep", action="store_true", help="reuse an existing loaded database")
     args = parser.parse_args()
 

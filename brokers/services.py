@@ -423,9 +423,10 @@ def _aggregate_sql(windows: dict[int, list], start: dt.date, end: dt.date) -> tu
     """Trades of [start, end] that earn commission, grouped by IB × account × product.
 
     A trade earns for the IB linked to its account on its trading day, while that
-    IB's contract covers the day and its status that day is active. The windows (a
-    few rows per IB, inlined as VALUES) are first intersected with the links, so
-    each trade meets one range join, the same shape as a plain per-link GROUP BY.
+    IB's contract covers the day and its status that day is active (the windows,
+    a few rows per IB, inlined as VALUES; joined to the links first, so the trades
+    meet one hash join — intersecting the ranges in SQL instead misled the planner
+    into a nested loop over the trades' account index).
     """
     values, params = [], []
     for broker_id, ranges in windows.items():
@@ -434,25 +435,18 @@ def _aggregate_sql(windows: dict[int, list], start: dt.date, end: dt.date) -> tu
             params.extend([broker_id, first, last])
     trade = "clients_trade"
     link = BrokerLink._meta.db_table
-    cte = f"""
-        WITH bw(broker_id, d_from, d_to) AS (VALUES {', '.join(values)}),
-        el AS (
-            SELECT l.account_id, l.broker_id,
-                   CASE WHEN l.valid_from > bw.d_from THEN l.valid_from ELSE bw.d_from END AS d_from,
-                   CASE WHEN l.valid_to IS NOT NULL AND l.valid_to < bw.d_to THEN l.valid_to
-                        ELSE bw.d_to END AS d_to
-            FROM {link} l JOIN bw ON bw.broker_id = l.broker_id
-            WHERE l.valid_from <= bw.d_to AND (l.valid_to IS NULL OR l.valid_to >= bw.d_from)
-        )"""
+    cte = f"WITH bw(broker_id, d_from, d_to) AS (VALUES {', '.join(values)})"
     select = f"""
-        SELECT el.broker_id AS broker_id, t.account_id AS account_id,
+        SELECT l.broker_id AS broker_id, t.account_id AS account_id,
                t.product_code AS product_code, COUNT(*) AS trades, SUM(t.volume) AS lots,
                SUM(t.turnover) AS turnover, SUM(t.fee) AS fee, SUM(t.exchange_fee) AS exchange_fee
         FROM {trade} t
-        JOIN el ON el.account_id = t.account_id AND t.trading_day >= el.d_from
-             AND t.trading_day <= el.d_to
+        JOIN {link} l ON l.account_id = t.account_id AND l.valid_from <= t.trading_day
+             AND (l.valid_to IS NULL OR l.valid_to >= t.trading_day)
+        JOIN bw ON bw.broker_id = l.broker_id AND t.trading_day >= bw.d_from
+             AND t.trading_day <= bw.d_to
         WHERE t.trading_day >= %s AND t.trading_day <= %s
-        GROUP BY el.broker_id, t.account_id, t.product_code
+        GROUP BY l.broker_id, t.account_id, t.product_code
     """
     return cte, select, [*params, start, end]
 
@@ -502,30 +496,30 @@ def _dec(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-AGG_TABLE = "brokers_month_agg"
-
-
 def _insert_lines(windows, start: dt.date, end: dt.date) -> None:
-    """Group the month into a temporary table (CREATE TABLE AS may run in parallel
-    on PostgreSQL, INSERT … SELECT may not), then add the lines from it: the
-    month's lines never leave the database."""
+    """One INSERT … SELECT: the month's lines never leave the database.
+
+    (Tried: CREATE TEMPORARY TABLE AS, which PostgreSQL may run in parallel; its
+    plan ships every joined trade through Gather to aggregate in the leader, and
+    with the ranges intersected in SQL it ran 147 s against 39 s for this on the
+    20M-trade benchmark.)
+    """
     if not windows:
         return
     cte, select, params = _aggregate_sql(windows, start, end)
     line = StatementLine._meta.db_table
     statement = CommissionStatement._meta.db_table
+    sql = f"""
+        {cte}
+        INSERT INTO {line} (statement_id, account_id, product_code, trades, lots, turnover, fee,
+                            exchange_fee, net_retained, is_adjustment)
+        SELECT s.id, agg.account_id, agg.product_code, agg.trades, agg.lots, agg.turnover,
+               agg.fee, agg.exchange_fee, agg.fee - agg.exchange_fee, %s
+        FROM ({select}) agg
+        JOIN {statement} s ON s.broker_id = agg.broker_id AND s.month = %s AND s.state = %s
+    """
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {AGG_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {AGG_TABLE} AS {cte} {select}", params)
-        cursor.execute(f"""
-            INSERT INTO {line} (statement_id, account_id, product_code, trades, lots, turnover,
-                                fee, exchange_fee, net_retained, is_adjustment)
-            SELECT s.id, agg.account_id, agg.product_code, agg.trades, agg.lots, agg.turnover,
-                   agg.fee, agg.exchange_fee, agg.fee - agg.exchange_fee, %s
-            FROM {AGG_TABLE} agg
-            JOIN {statement} s ON s.broker_id = agg.broker_id AND s.month = %s AND s.state = %s
-        """, [False, start, StatementState.DRAFT])
-        cursor.execute(f"DROP TABLE {AGG_TABLE}")
+        cursor.execute(sql, [*params[:-2], False, *params[-2:], start, StatementState.DRAFT])
 
 
 @transaction.atomic
@@ -544,6 +538,8 @@ def compute_commissions(*, month: dt.date, user=None) -> dict:
         # The month's grouping (~10⁵–10⁶ groups) hashes in memory instead of sorting on disk.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # A month is a scan of all its trades: never a nested loop over an index.
+            cursor.execute("SET LOCAL enable_nestloop = off")
     # One compute of a month at a time: lock the month's statements.
     existing = {
         s.broker_id: s

@@ -26,10 +26,13 @@ CLIENT_SORTS: dict[str, tuple[str, ...]] = {
     "-name": ("-name", "-client_no"),
     "opened_on": ("opened_on", "client_no"),
     "-opened_on": ("-opened_on", "-client_no"),
-    "branch": ("branch__code", "client_no"),
-    "-branch": ("-branch__code", "-client_no"),
-    "manager": ("manager__username", "client_no"),
-    "-manager": ("-manager__username", "-client_no"),
+    # Branch and manager sort by id, not by name: it groups the rows the same way and
+    # walks the (branch, manager) / (manager, client_no) indexes instead of sorting 100k
+    # joined rows on every page.
+    "branch": ("branch_id", "manager_id", "client_no"),
+    "-branch": ("-branch_id", "-manager_id", "-client_no"),
+    "manager": ("manager_id", "client_no"),
+    "-manager": ("-manager_id", "-client_no"),
 }
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 from django.db.models import Count, Max, QuerySet
@@ -83,45 +84,76 @@ def _day_expr(column: str) -> str:
     return column
 
 
+def shard_accounts(*, client_id_min: int, client_id_max: int) -> dict[int, int]:
+    """account pk → client pk for the shard's clients."""
+    return dict(
+        Account.objects.filter(client_id__gte=client_id_min, client_id__lte=client_id_max)
+        .values_list("id", "client_id")
+    )
+
+
+def _owner_filter(alias: str, accounts: dict[int, int], lo: int, hi: int) -> tuple[str, list]:
+    """Rows of the shard's accounts. On PostgreSQL by account id (the unique index on
+    (account, trading_day); no join per row); elsewhere through the account table."""
+    if connection.vendor == "postgresql":
+        return f"{alias}.account_id = ANY(%s)", [list(accounts)]
+    a = Account._meta.db_table
+    return (f"{alias}.account_id IN (SELECT id FROM {a} WHERE client_id BETWEEN %s AND %s)",
+            [lo, hi])
+
+
+def _to_clients(frame: pd.DataFrame, accounts: dict[int, int]) -> pd.DataFrame:
+    ids = frame.pop("account_id").to_numpy(dtype="int64")
+    if len(accounts):
+        keys = np.fromiter(accounts.keys(), dtype="int64", count=len(accounts))
+        values = np.fromiter(accounts.values(), dtype="int64", count=len(accounts))
+        order = np.argsort(keys)
+        client = values[order][np.searchsorted(keys[order], ids)] if len(ids) else ids
+    else:
+        client = ids
+    frame.insert(0, "client_id", client)
+    return frame
+
+
 def shard_snapshots(
-    *, client_id_min: int, client_id_max: int, ranges: list[tuple[dt.date, dt.date]]
+    *, client_id_min: int, client_id_max: int, ranges: list[tuple[dt.date, dt.date]],
+    accounts: dict[int, int] | None = None,
 ) -> pd.DataFrame:
     """client_id, trading_day, equity, margin, margin_call, pnl per account and day."""
     s = AccountSnapshot._meta.db_table
-    a = Account._meta.db_table
+    if accounts is None:
+        accounts = shard_accounts(client_id_min=client_id_min, client_id_max=client_id_max)
+    owner, params = _owner_filter("s", accounts, client_id_min, client_id_max)
     where_days = " OR ".join("s.trading_day BETWEEN %s AND %s" for _ in ranges) or "FALSE"
     sql = (
-        f"SELECT a.client_id, {_day_expr('s.trading_day')}, s.equity, s.margin, s.margin_call, "
+        f"SELECT s.account_id, {_day_expr('s.trading_day')}, s.equity, s.margin, s.margin_call, "
         f"s.close_pnl + s.position_pnl - s.fee "
-        f"FROM {s} s JOIN {a} a ON a.id = s.account_id "
-        f"WHERE a.client_id BETWEEN %s AND %s AND ({where_days})"
+        f"FROM {s} s WHERE {owner} AND ({where_days})"
     )
-    params: list = [client_id_min, client_id_max]
     for lo, hi in ranges:
         params += [lo, hi]
-    columns = ["client_id", "trading_day", "equity", "margin", "margin_call", "pnl"]
+    columns = ["account_id", "trading_day", "equity", "margin", "margin_call", "pnl"]
     frame = _frame(sql, params, columns, ["equity", "margin", "margin_call", "pnl"])
-    return _days(frame)
+    return _days(_to_clients(frame, accounts))
 
 
 def shard_activity(*, client_id_min: int, client_id_max: int, since: dt.date,
-                   until: dt.date) -> pd.DataFrame:
+                   until: dt.date, accounts: dict[int, int] | None = None) -> pd.DataFrame:
     d = DailyAccountActivity._meta.db_table
-    a = Account._meta.db_table
+    if accounts is None:
+        accounts = shard_accounts(client_id_min=client_id_min, client_id_max=client_id_max)
+    owner, params = _owner_filter("d", accounts, client_id_min, client_id_max)
     sql = (
-        f"SELECT a.client_id, {_day_expr('d.trading_day')}, d.trades, d.lots, d.turnover, "
+        f"SELECT d.account_id, {_day_expr('d.trading_day')}, d.trades, d.lots, d.turnover, "
         f"d.net_fee, d.hedge_lots, d.arbitrage_lots, d.forced_liquidations "
-        f"FROM {d} d JOIN {a} a ON a.id = d.account_id "
-        f"WHERE a.client_id BETWEEN %s AND %s AND d.trading_day BETWEEN %s AND %s "
-        f"AND d.trades > 0"
+        f"FROM {d} d WHERE {owner} AND d.trading_day BETWEEN %s AND %s AND d.trades > 0"
     )
-    columns = ["client_id", "trading_day", "trades", "lots", "turnover", "net_fee",
+    columns = ["account_id", "trading_day", "trades", "lots", "turnover", "net_fee",
                "hedge_lots", "arbitrage_lots", "forced_liquidations"]
-    frame = _frame(sql, [client_id_min, client_id_max, since, until], columns,
-                   ["turnover", "net_fee"])
+    frame = _frame(sql, [*params, since, until], columns, ["turnover", "net_fee"])
     for col in ("trades", "lots", "hedge_lots", "arbitrage_lots", "forced_liquidations"):
         frame[col] = pd.to_numeric(frame[col]).astype("int64")
-    return _days(frame)
+    return _days(_to_clients(frame, accounts))
 
 
 def _days(frame: pd.DataFrame) -> pd.DataFrame:
@@ -164,9 +196,6 @@ def run_rows_frame(*, run_id: int, columns: list[str]) -> pd.DataFrame:
     if connection.vendor == "postgresql":
         sql = f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = %s"
         frame = _frame(sql, [run_id], columns, [])
-        for col in columns:
-            if frame[col].dtype == object and set(frame[col].dropna().unique()) <= {"t", "f"}:
-                frame[col] = frame[col] == "t"
         return frame
     rows = list(ClientSegment.objects.filter(run_id=run_id).values_list(*columns))
     return pd.DataFrame(rows, columns=columns)

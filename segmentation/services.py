@@ -289,12 +289,14 @@ def _compute_frame(run: SegmentRun, shard: SegmentShard) -> pd.DataFrame:
     then = n - 1 - rules.annualisation
     if then >= 0:
         ranges.append((calendar[max(0, then - rules.tier_window + 1)], calendar[then]))
-    snaps = selectors.shard_snapshots(client_id_min=lo, client_id_max=hi, ranges=ranges)
+    accounts = selectors.shard_accounts(client_id_min=lo, client_id_max=hi)
+    snaps = selectors.shard_snapshots(client_id_min=lo, client_id_max=hi, ranges=ranges,
+                                      accounts=accounts)
     since = calendar[max(0, n - rules.history_window())]
     month_start = _months_back(run.as_of, rules.loyal_months - 1)
     since = min(since, max(month_start, calendar[0]))
     acts = selectors.shard_activity(client_id_min=lo, client_id_max=hi, since=since,
-                                    until=run.as_of)
+                                    until=run.as_of, accounts=accounts)
     return compute.compute_clients(snapshots=snaps, activity=acts, clients=clients,
                                    calendar=calendar, as_of=run.as_of, rules=rules)
 
@@ -343,11 +345,11 @@ def _py(value, column: str):
 
 
 def _write_rows(run: SegmentRun, frame: pd.DataFrame) -> None:
+    if connection.vendor == "postgresql":
+        _copy_rows(run, frame)
+        return
     ids = frame.index.to_numpy()
     columns = {c: frame[c].tolist() for c in SHARD_COLUMNS}
-    if connection.vendor == "postgresql":
-        _copy_rows(run, ids, columns)
-        return
     rows = []
     for i, cid in enumerate(ids):
         values = {c: _py(columns[c][i], c) for c in SHARD_COLUMNS}
@@ -355,37 +357,48 @@ def _write_rows(run: SegmentRun, frame: pd.DataFrame) -> None:
     ClientSegment.objects.bulk_create(rows, batch_size=500)
 
 
-def _csv_cell(value, column: str) -> str:
-    value = _py(value, column)
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        return json.dumps(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-    return str(value)
+def _copy_ready(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """Columns as COPY (FORMAT csv, NULL '\\N') wants them; money through quantize_yuan."""
+    out = {}
+    for c in columns:
+        col = frame[c]
+        if c in MONEY or c == "clv":
+            out[c] = [None if v is None or v != v else str(quantize_yuan(float(v)))
+                      for v in col.tolist()]
+        elif c in INT_COLUMNS:
+            out[c] = pd.array(col.astype("Float64").round(), dtype="Int64")
+        elif c in ("drivers",):
+            out[c] = [json.dumps(v, ensure_ascii=False) for v in col.tolist()]
+        elif col.dtype == bool or c in ("loyal", "closed", "traded_rfm_window"):
+            out[c] = np.where(col.astype(bool).to_numpy(), "t", "f")
+        elif c == "last_trade_day":
+            out[c] = [v.isoformat() if v is not None and v == v else None for v in col.tolist()]
+        else:
+            out[c] = col.to_numpy()
+    return pd.DataFrame(out, index=frame.index)
 
 
-def _copy_rows(run: SegmentRun, ids, columns: dict[str, list]) -> None:
+def _copy_frame(table: str, frame: pd.DataFrame) -> None:
     buf = io.StringIO()
-    as_of = run.as_of.isoformat()
-    cols = list(SHARD_COLUMNS)
-    # Defaults the model gives the final-step columns.
-    extra = {"rfm_label": "", "quant_class": "", "drivers": "[]", "share_volume": "0",
-             "share_equity": "0", "share_net_fee": "0"}
-    for i, cid in enumerate(ids):
-        cells = [str(run.pk), str(int(cid)), as_of]
-        cells += [_csv_cell(columns[c][i], c) for c in cols]
-        cells += list(extra.values())
-        buf.write("\t".join(cells))
-        buf.write("\n")
+    frame.to_csv(buf, header=False, index=False, na_rep="\\N")
     buf.seek(0)
-    table = ClientSegment._meta.db_table
-    names = ["run_id", "client_id", "as_of", *cols, *extra]
     with connection.cursor() as cur:
-        cur.copy_expert(f"COPY {table} ({', '.join(names)}) FROM STDIN", buf)
+        cur.copy_expert(
+            f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+            buf,
+        )
+
+
+def _copy_rows(run: SegmentRun, frame: pd.DataFrame) -> None:
+    data = _copy_ready(frame, SHARD_COLUMNS)
+    data.insert(0, "as_of", run.as_of.isoformat())
+    data.insert(0, "client_id", frame.index.to_numpy())
+    data.insert(0, "run_id", run.pk)
+    # Defaults the model gives the final-step columns.
+    for col, value in (("rfm_label", ""), ("quant_class", ""), ("drivers", "[]"),
+                       ("share_volume", 0), ("share_equity", 0), ("share_net_fee", 0)):
+        data[col] = value
+    _copy_frame(ClientSegment._meta.db_table, data)
 
 
 def run_finalize(*, run_id: int) -> dict:
@@ -405,9 +418,11 @@ def run_finalize(*, run_id: int) -> dict:
               "pnl_sum", "capital_utilisation", "value_class"]
     frame = selectors.run_rows_frame(run_id=run.pk, columns=needed).set_index("client_id")
     for col in ("traded_rfm_window", "closed"):
-        frame[col] = frame[col].astype(bool)
+        # COPY's CSV spells booleans t/f; SQLite gives Python bools.
+        frame[col] = frame[col].isin([True, "t", "true", "True", 1])
     for col in ("tier_then", "fund_tier", "activity_class", "value_class"):
-        frame[col] = frame[col].fillna("").astype(str)
+        # An all-empty text column comes back from CSV as float NaN.
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     for col in ("annual_net_fee", "net_fee_window", "avg_equity_behaviour", "var95",
                 "pnl_volatility", "pnl_sum"):
         frame[col] = frame[col].astype("float64")
@@ -441,14 +456,9 @@ def run_finalize(*, run_id: int) -> dict:
 
 
 def _update_final(run: SegmentRun, result: pd.DataFrame) -> None:
-    ids = result.index.to_numpy()
-    cols = {c: result[c].tolist() for c in FINAL_COLUMNS}
     if connection.vendor == "postgresql":
-        buf = io.StringIO()
-        for i, cid in enumerate(ids):
-            cells = [str(int(cid))] + [_csv_cell(cols[c][i], c) for c in FINAL_COLUMNS]
-            buf.write("\t".join(cells) + "\n")
-        buf.seek(0)
+        data = _copy_ready(result, FINAL_COLUMNS)
+        data.insert(0, "client_id", result.index.to_numpy())
         table = ClientSegment._meta.db_table
         with connection.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS seg_final")
@@ -459,13 +469,16 @@ def _update_final(run: SegmentRun, result: pd.DataFrame) -> None:
                 "share_net_fee double precision, quant_score double precision, "
                 "quant_class varchar(1), drivers jsonb) ON COMMIT DROP"
             )
-            cur.copy_expert("COPY seg_final FROM STDIN", buf)
-            sets = ", ".join(f"{c} = f.{c}" for c in FINAL_COLUMNS)
+        _copy_frame("seg_final", data)
+        sets = ", ".join(f"{c} = f.{c}" for c in FINAL_COLUMNS)
+        with connection.cursor() as cur:
             cur.execute(
                 f"UPDATE {table} s SET {sets} FROM seg_final f "
                 f"WHERE s.run_id = %s AND s.client_id = f.client_id", [run.pk]
             )
         return
+    ids = result.index.to_numpy()
+    cols = {c: result[c].tolist() for c in FINAL_COLUMNS}
     by_client = {s.client_id: s for s in ClientSegment.objects.filter(run=run)}
     for i, cid in enumerate(ids):
         seg = by_client[int(cid)]

@@ -463,13 +463,15 @@ class MismatchCase(AppendOnlyModel):
         "clients.Client", on_delete=models.PROTECT, related_name="mismatch_cases",
         verbose_name=_("client"),
     )
+    # The minor references of a case carry no index and no database constraint: detection
+    # inserts cases by the ten thousand, and these rows are never deleted (PROTECT in Django).
     account = models.ForeignKey(
         "clients.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("account"),
+        verbose_name=_("account"), db_index=False, db_constraint=False,
     )
     catalog_entry = models.ForeignKey(
         ProductCatalogEntry, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="cases", verbose_name=_("catalog product"),
+        related_name="cases", verbose_name=_("catalog product"), db_index=False, db_constraint=False,
     )
     # What the case is about: "SHFE:rb", "DCE:i:options", or a catalog code.
     product_key = models.CharField(_("product"), max_length=40)
@@ -482,13 +484,16 @@ class MismatchCase(AppendOnlyModel):
     product_level = models.PositiveSmallIntegerField(_("product level at opening"), choices=RISK_CHOICES)
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     assessment = models.ForeignKey(
-        Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        db_index=False, db_constraint=False,
     )
-    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+")
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     first_trading_day = models.DateField(_("first trading day"), null=True, blank=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("opened by"),
+        verbose_name=_("opened by"), db_index=False, db_constraint=False,
     )
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -508,10 +513,7 @@ class MismatchCase(AppendOnlyModel):
                 name="uniq_open_case_client_product",
             )
         ]
-        indexes = [
-            models.Index(fields=["state", "opened_at"]),
-            models.Index(fields=["client", "product_key"]),
-        ]
+        indexes = [models.Index(fields=["state", "opened_at"])]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.client_id} {self.product_key} {self.state}"
@@ -529,8 +531,16 @@ class MismatchCase(AppendOnlyModel):
 
 
 class CaseTrade(AppendOnlyModel):
-    case = models.ForeignKey(MismatchCase, on_delete=models.PROTECT, related_name="case_trades")
-    trade = models.OneToOneField("clients.Trade", on_delete=models.PROTECT, related_name="case_link")
+    """A trade attached to its case. A pure link table written by set-based detection
+    (hundreds of thousands of rows a night): no database FK constraints, whose per-row
+    checks would lock every referenced trade; both sides are never deleted."""
+
+    case = models.ForeignKey(
+        MismatchCase, on_delete=models.PROTECT, related_name="case_trades", db_constraint=False
+    )
+    trade = models.OneToOneField(
+        "clients.Trade", on_delete=models.PROTECT, related_name="case_link", db_constraint=False
+    )
 
     class Meta:
         verbose_name = _("case trade")

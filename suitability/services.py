@@ -455,6 +455,9 @@ def _client_label_sql() -> str:
     )
 
 
+DETECT_LOCK_ID = 0x5D17EC7  # pg advisory lock key of the detection
+
+
 def detect_mismatches_in_new_trades(*, batch_ids: list[int] | None = None) -> dict:
     """Set-based: every trade of trade batches not yet checked, joined with the client's
     valid assessment / category on its trading day and its product's level; trades
@@ -466,7 +469,12 @@ def detect_mismatches_in_new_trades(*, batch_ids: list[int] | None = None) -> di
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [hash("suitability.detect") & 0x7FFFFFFF])
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [DETECT_LOCK_ID])
+                # Hash joins and aggregates of a night's trades fit in memory; and the
+                # commit need not wait for the disk: a lost commit only means the batches
+                # are still unprocessed, and detection runs again (it is idempotent).
+                cur.execute("SET LOCAL work_mem = '128MB'")
+                cur.execute("SET LOCAL synchronous_commit = off")
         pending = ImportBatch.objects.filter(kind="trades", status="imported").exclude(
             id__in=ProcessedTradeBatch.objects.values("batch_id")
         )
@@ -493,6 +501,11 @@ def detect_mismatches_in_new_trades(*, batch_ids: list[int] | None = None) -> di
     }
 
 
+# Levels are computed for every client when the batches hold at least one trade per
+# ALL_CLIENTS_RATIO clients; below that, only for the clients who traded.
+ALL_CLIENTS_RATIO = 4
+
+
 def _detect(batches: list[int]) -> dict:
     placeholders = ",".join(["%s"] * len(batches))
     trade_t, account_t, client_t = Trade._meta.db_table, Account._meta.db_table, Client._meta.db_table
@@ -514,14 +527,19 @@ def _detect(batches: list[int]) -> dict:
         mark = now_
 
     with connection.cursor() as cur:
-        # 1. the distinct products and days of these batches, resolved once each
+        # 1. one scan for the distinct products and days of these batches (each product
+        #    is then resolved once) and the trades per batch
         cur.execute(
-            f"SELECT DISTINCT exchange, product_code, is_option FROM {trade_t} WHERE batch_id IN ({placeholders})",
+            f"SELECT batch_id, trading_day, exchange, product_code, is_option, COUNT(*) FROM {trade_t} "
+            f"WHERE batch_id IN ({placeholders}) GROUP BY batch_id, trading_day, exchange, product_code, is_option",
             batches,
         )
-        products = cur.fetchall()
-        cur.execute(f"SELECT DISTINCT trading_day FROM {trade_t} WHERE batch_id IN ({placeholders})", batches)
-        days = [r[0] for r in cur.fetchall()]
+        products, days, trade_counts = set(), set(), {}
+        for batch_id, day, exchange, code, is_option, n in cur.fetchall():
+            products.add((exchange, code, bool(is_option)))
+            days.add(day)
+            trade_counts[batch_id] = trade_counts.get(batch_id, 0) + n
+        total_trades = sum(trade_counts.values())
         for table in ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(
@@ -541,7 +559,18 @@ def _detect(batches: list[int]) -> dict:
             "CREATE TEMP TABLE suit_lv (day date, client_id bigint, level integer, lowest boolean, "
             "assessment_id bigint, professional boolean)"
         )
-        for day in days:
+        # A big batch touches most clients: levels for all of them beat filtering by a
+        # second scan of the trades; a small batch computes only its own clients.
+        cur.execute(f"SELECT COUNT(*) FROM {client_t}")
+        only_traders, only_traders_params = "", []
+        if total_trades * ALL_CLIENTS_RATIO < cur.fetchone()[0]:
+            only_traders = (
+                f"WHERE c.id IN (SELECT DISTINCT ac.client_id FROM {trade_t} t "
+                f"JOIN {account_t} ac ON ac.id = t.account_id "
+                f"WHERE t.batch_id IN ({placeholders}) AND t.trading_day = %s)"
+            )
+            only_traders_params = list(batches)
+        for day in sorted(days):
             cur.execute(
                 f"""
                 INSERT INTO suit_lv (day, client_id, level, lowest, assessment_id, professional)
@@ -559,12 +588,13 @@ def _detect(batches: list[int]) -> dict:
                            ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY effective_from DESC, id DESC) AS rn
                     FROM {category_t} WHERE effective_from <= %s
                 ) k ON k.client_id = c.id AND k.rn = 1
-                WHERE c.id IN (SELECT DISTINCT ac.client_id FROM {trade_t} t
-                               JOIN {account_t} ac ON ac.id = t.account_id
-                               WHERE t.batch_id IN ({placeholders}) AND t.trading_day = %s)
+                {only_traders}
                 """,
-                [day, day, day, day, *batches, day],
+                [day, day, day, day, *(only_traders_params + [day] if only_traders else [])],
             )
+        if connection.vendor == "postgresql":
+            cur.execute("ANALYZE suit_lv")
+            cur.execute("ANALYZE suit_pm")
         lap("levels")
         # 3. the hits: trades above what the client may trade without a warning
         label = _client_label_sql()
@@ -588,11 +618,6 @@ def _detect(batches: list[int]) -> dict:
         )
         cur.execute("SELECT batch_id, COUNT(*) FROM suit_hits GROUP BY batch_id")
         hit_counts = dict(cur.fetchall())
-        cur.execute(
-            f"SELECT batch_id, COUNT(*) FROM {trade_t} WHERE batch_id IN ({placeholders}) GROUP BY batch_id",
-            batches,
-        )
-        trade_counts = dict(cur.fetchall())
         lap("hits")
         if connection.vendor == "postgresql":
             cur.execute("ANALYZE suit_hits")

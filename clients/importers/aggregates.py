@@ -12,11 +12,9 @@ from clients.models.activity import FORCED_OFFSETS, HedgeFlag
 _FORCED = ", ".join(f"'{offset.value}'" for offset in FORCED_OFFSETS)
 
 
-def add_trades_of_batch(batch_id: int) -> int:
-    """Fold the trades stored by `batch_id` into the daily rows; returns rows touched."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
+def upsert_sql(source: str) -> str:
+    """The upsert of daily rows from `source` (an SQL FROM item aliased t, holding new trades)."""
+    return f"""
             INSERT INTO clients_dailyaccountactivity (
                 account_id, trading_day, trades, lots, turnover, fee, exchange_fee, net_fee,
                 hedge_lots, arbitrage_lots, forced_liquidations, close_pnl, overnight)
@@ -30,8 +28,7 @@ def add_trades_of_batch(batch_id: int) -> int:
                    COALESCE((SELECT s.margin > 0 FROM clients_accountsnapshot s
                              WHERE s.account_id = t.account_id
                                AND s.trading_day = t.trading_day), FALSE)
-            FROM clients_trade t
-            WHERE t.batch_id = %s
+            FROM {source}
             GROUP BY t.account_id, t.trading_day
             ON CONFLICT (account_id, trading_day) DO UPDATE SET
                 trades = clients_dailyaccountactivity.trades + EXCLUDED.trades,
@@ -47,9 +44,13 @@ def add_trades_of_batch(batch_id: int) -> int:
                                       + EXCLUDED.forced_liquidations,
                 close_pnl = clients_dailyaccountactivity.close_pnl + EXCLUDED.close_pnl,
                 overnight = EXCLUDED.overnight
-            """,
-            [batch_id],
-        )
+            """
+
+
+def add_trades_of_batch(batch_id: int) -> int:
+    """Fold the trades stored by `batch_id` into the daily rows; returns rows touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(upsert_sql("clients_trade t WHERE t.batch_id = %s"), [batch_id])
         return cursor.rowcount
 
 

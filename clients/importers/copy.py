@@ -10,13 +10,13 @@ as unchanged, so the same fills from another file never double-count.
 from __future__ import annotations
 
 import io
-import itertools
 
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from clients.models.activity import Trade
 
+from . import aggregates
 from .base import RowError
 
 # Staging columns, in COPY order (SQL types valid on PostgreSQL and SQLite).
@@ -140,7 +140,8 @@ class TradeStager:
     # --- load ---------------------------------------------------------------------------------
 
     def insert(self, batch_id: int) -> int:
-        """Move the rows whose natural key is new into clients_trade; returns how many."""
+        """Move the rows whose natural key is new into clients_trade and fold them into
+        DailyAccountActivity; returns how many trades were new."""
         table = Trade._meta.db_table
         target = (
             "batch_id, line, account_id, trading_day, trade_date, trade_time, exchange, "
@@ -155,18 +156,31 @@ class TradeStager:
             "s.exchange_fee_computed, s.close_pnl, s.premium, s.trade_id, "
             "COALESCE(s.order_sys_id, '')"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""INSERT INTO {table} ({target})
+        # Sorted by the natural key: the unique and account indexes grow in order.
+        insert = f"""INSERT INTO {table} ({target})
                     SELECT {source} FROM {self.table} s
                     JOIN clients_account a ON a.account_id = s.account_no
                     WHERE TRUE
-                    ORDER BY s.line
+                    ORDER BY a.id, s.trading_day, s.exchange, s.trade_id, s.direction
                     ON CONFLICT (account_id, trading_day, exchange, trade_id, direction)
-                    DO NOTHING""",
+                    DO NOTHING"""
+        with connection.cursor() as cursor:
+            if not self.postgres:  # SQLite has no INSERT in WITH: two statements
+                cursor.execute(insert, [batch_id])
+                created = cursor.rowcount
+                aggregates.add_trades_of_batch(batch_id)
+                return created
+            # One statement: the daily rows are summed from what the insert RETURNS, so the
+            # new trades are never read back.
+            returning = ('RETURNING account_id, trading_day, volume, turnover, fee, '
+                         'exchange_fee, hedge_flag, "offset", close_pnl')
+            cursor.execute(
+                f"WITH t AS ({insert} {returning}) "
+                + aggregates.upsert_sql("t").replace("FROM t\n", "FROM t t\n"),
                 [batch_id],
             )
-            return cursor.rowcount
+            cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE batch_id = %s", [batch_id])
+            return cursor.fetchone()[0]
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
@@ -179,12 +193,6 @@ def _sqlite_value(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
-
-
-def chunked(iterable, size):
-    iterator = iter(iterable)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
 
 
 # --- PostgreSQL: the raw file straight into COPY, parsed set-based ------------------------------
@@ -290,6 +298,7 @@ def raw_stage_postgres(parsed, stager: TradeStager, ref) -> None:
                     if flags[position] == 0 and row[position] is not None:
                         distinct[name].add(row[position])
 
+
         def parse_all(name):
             out = []
             for raw in distinct.get(name, ()):
@@ -325,6 +334,7 @@ def raw_stage_postgres(parsed, stager: TradeStager, ref) -> None:
                             DATE '9999-12-31') AS valid_to
             FROM clients_exchangefeerate r""")
 
+
         def number(name: str) -> str:
             # Digits, sign and point only (NaN, Infinity, 1e5 → NULL → Python decides);
             # thousands separators checked by the same pattern as values.decimal.
@@ -340,11 +350,11 @@ def raw_stage_postgres(parsed, stager: TradeStager, ref) -> None:
             "exchange_fee", "close_pnl", "premium", "trade_id", "order_sys_id"))
         m = f"{stager.table}_m"
         names = ", ".join(name for name, _type in STAGE_COLUMNS)
-        cursor.execute(f"""
+        insert_sql = (f"""
             INSERT INTO {stager.table} ({names}, ok)
             WITH t AS MATERIALIZED (SELECT r.line, {trimmed} FROM {raw_table} r),
             c AS (
-                SELECT t.line, t.x_account_id, d.val AS trading_day, td.val AS trade_date,
+                SELECT t.line, t.x_account_id AS account_id, d.val AS trading_day, td.val AS trade_date,
                        tt.val AS trade_time, ex.val AS exchange_given,
                        t.x_exchange AS exchange_raw, i.instrument, i.code, i.is_option,
                        i.exchange AS product_exchange, i.product_id,
@@ -360,7 +370,8 @@ def raw_stage_postgres(parsed, stager: TradeStager, ref) -> None:
                        {number("close_pnl")} AS close_pnl, t.x_close_pnl AS close_pnl_raw,
                        {number("premium")} AS premium, t.x_premium AS premium_raw,
                        t.x_trade_date AS trade_date_raw, t.x_trade_time AS trade_time_raw,
-                       t.x_trade_id, COALESCE(t.x_order_sys_id, '') AS order_sys_id
+                       t.x_trade_id AS trade_id,
+                       COALESCE(t.x_order_sys_id, '') AS order_sys_id
                 FROM t
                 LEFT JOIN {m}_trading_day d ON d.raw = t.x_trading_day
                 LEFT JOIN {m}_trade_date td ON td.raw = t.x_trade_date
@@ -395,10 +406,14 @@ def raw_stage_postgres(parsed, stager: TradeStager, ref) -> None:
             LEFT JOIN {stager.table}_rates p
               ON p.product_id = c.product_id AND c.trading_day >= p.valid_from
              AND c.trading_day < p.valid_to""")
+        cursor.execute(insert_sql)
         staged = cursor.rowcount
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {stager.table} WHERE NOT ok)")
         (bad,) = cursor.fetchone()
-        cursor.execute(f"DROP TABLE {raw_table}")
+        helpers = [raw_table, f"{stager.table}_rates", f"{m}_instrument"] + [
+            f"{m}_{name}" for name in ("trading_day", "trade_date", "trade_time", "exchange",
+                                       "direction", "offset", "hedge_flag")]
+        cursor.execute(f"DROP TABLE {', '.join(helpers)}")
     if bad or staged != lines.rows:
         raise FallBack("some rows need the Python parser")
     stager.staged = staged

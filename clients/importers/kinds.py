@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -37,7 +38,7 @@ from .copy import TradeStager, raw_stage_postgres
 
 logger = logging.getLogger(__name__)
 # PostgreSQL: COPY the raw lines and convert them in SQL (falls back to Python by itself).
-USE_RAW_COPY = True
+USE_RAW_COPY = os.environ.get("IMPORT_TRADES_RAW_COPY", "1") != "0"
 
 # --- branches ---------------------------------------------------------------------------
 
@@ -340,8 +341,7 @@ class TradesKind(ImportKind):
                 raise ImportRefused(errors)  # rolls the staging table back too
 
             started = time.perf_counter()
-            created = stager.insert(batch.pk)
-            aggregates.add_trades_of_batch(batch.pk)
+            created = stager.insert(batch.pk)  # + DailyAccountActivity
             stager.drop()
             timings["load"] = round(time.perf_counter() - started, 3)
         return LoadCounts(created=created, unchanged=parsed.rows_read - created,

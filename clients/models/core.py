@@ -113,6 +113,8 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["branch", "manager"]),
             models.Index(fields=["manager", "client_no"]),
+            # The client list's sort by opening date stays an index walk at 100k clients.
+            models.Index(fields=["opened_on", "client_no"], name="clients_cli_opened_idx"),
         ]
 
     def __str__(self) -> str:

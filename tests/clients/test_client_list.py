@@ -116,3 +116,16 @@ def test_query_count_of_the_list_does_not_grow_with_the_number_of_clients(as_use
     assert many == few
     assert many_searched == few_searched
     assert many <= 12
+
+
+def test_a_very_long_list_says_more_than_the_cap_instead_of_counting_it(as_user, manager_a, branch_a,
+                                                                        monkeypatch):
+    from clients import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    factories.ClientFactory.create_batch(5, manager=manager_a, branch=branch_a)
+    page = as_user(manager_a).get("/clients/")
+
+    assert page.context["page"].paginator.capped is True
+    assert "More than 3 clients" in page.content.decode()
+    assert len(_nos(page)) == 4  # pages stop at the cap + 1 row

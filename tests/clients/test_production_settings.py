@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(args, **env):
     base = {k: v for k, v in os.environ.items()
-            if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+            if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE",
+                         "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # set by the browser fixture
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                           env={**base, **env}, timeout=120)
 

@@ -131,3 +131,9 @@ def test_detection_waits_until_suitability_results_exist(sample_book, import_fil
     summary = services.detect_mismatches_in_new_trades()
     assert (summary["batches"], summary["trades"], summary["cases_opened"]) == (1, 51, 12)
     assert cases_by_client() == EXPECTED
+
+
+def test_a_small_batch_computes_levels_only_for_its_clients(assessed_book, import_file_now, monkeypatch):
+    monkeypatch.setattr(services, "ALL_CLIENTS_RATIO", 0)  # force the filtered path
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    assert cases_by_client() == EXPECTED
