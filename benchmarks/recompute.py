@@ -217,7 +217,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--shard-size", type=int, default=25_000)
+    parser.add_argument("--shard-size", type=int, default=None,
+                        help="default: one shard per live worker process (≤ 25,000 clients)")
     parser.add_argument("--keep", action="store_true", help="reuse an existing loaded database")
     args = parser.parse_args()
 

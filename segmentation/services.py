@@ -50,6 +50,8 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
+# Upper bound on clients per shard (memory); below it, one shard per live worker
+# process, since every shard re-reads the day-ordered snapshot pages.
 DEFAULT_SHARD_SIZE = 25_000
 DEFAULT_STALE_SECONDS = 900
 
@@ -131,7 +133,7 @@ def run_start(
                 heartbeat_at=timezone.now(), rule_versions=versions,
                 calendar=[d.isoformat() for d in calendar],
             )
-            _create_shards(run, as_of=as_of, shard_size=shard_size or _shard_size())
+            _create_shards(run, as_of=as_of, shard_size=shard_size)
     except IntegrityError as exc:
         other = SegmentRun.objects.filter(as_of=as_of, state=RunState.STARTED).first()
         if other is not None:
@@ -140,10 +142,13 @@ def run_start(
     return run
 
 
-def _create_shards(run: SegmentRun, *, as_of: dt.date, shard_size: int) -> None:
+def _create_shards(run: SegmentRun, *, as_of: dt.date, shard_size: int | None) -> None:
     ids = list(
         Client.objects.filter(opened_on__lte=as_of).order_by("id").values_list("id", flat=True)
     )
+    if not shard_size:
+        slots = _worker_slots()
+        shard_size = min(_shard_size(), max(1, math.ceil(len(ids) / slots)))
     shards = []
     for index, start in enumerate(range(0, len(ids), shard_size)):
         chunk = ids[start:start + shard_size]
@@ -156,6 +161,21 @@ def _create_shards(run: SegmentRun, *, as_of: dt.date, shard_size: int) -> None:
 
 def _shard_size() -> int:
     return int(getattr(settings, "SEGMENT_SHARD_SIZE", DEFAULT_SHARD_SIZE))
+
+
+def _worker_slots() -> int:
+    """Live worker processes (pool slots) answering on the broker; 1 in eager mode."""
+    from brokercrm.celery import app
+
+    if app.conf.task_always_eager or not settings.CELERY_BROKER_URL:
+        return 1
+    try:
+        stats = app.control.inspect(timeout=1.0).stats() or {}
+    except Exception:
+        log.exception("inspect failed")
+        return 1
+    slots = sum(int(s.get("pool", {}).get("max-concurrency", 1)) for s in stats.values())
+    return max(1, slots)
 
 
 def _stale_seconds(value: float | None) -> float:

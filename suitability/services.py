@@ -447,14 +447,6 @@ def raise_due_tasks(*, as_of: dt.date) -> dict:
 # --- detection in imported trades ------------------------------------------------------------
 
 
-def _client_label_sql() -> str:
-    return (
-        "CASE WHEN lv.level IS NULL THEN 'unassessed' "
-        "WHEN lv.lowest THEN 'C' || CAST(lv.level AS TEXT) || ' lowest' "
-        "ELSE 'C' || CAST(lv.level AS TEXT) END"
-    )
-
-
 DETECT_LOCK_ID = 0x5D17EC7  # pg advisory lock key of the detection
 
 
@@ -516,7 +508,6 @@ def _detect(batches: list[int]) -> dict:
     assessment_t, category_t = Assessment._meta.db_table, InvestorCategoryRecord._meta.db_table
     catalog = selectors.Catalog()
     rule_set = RuleSet.current()
-    false = "FALSE" if connection.vendor == "postgresql" else "0"
     timings: dict[str, float] = {}
     mark = time.perf_counter()
 
@@ -543,15 +534,15 @@ def _detect(batches: list[int]) -> dict:
         for table in ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(
-            "CREATE TEMP TABLE suit_pm (exchange varchar(6), product_code varchar(10), is_option boolean, "
-            "product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
+            "CREATE TEMP TABLE suit_pm (pm_id integer, exchange varchar(6), product_code varchar(10), "
+            "is_option boolean, product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
         )
         rows = []
         for exchange, code, is_option in products:
             r = catalog.for_trade(exchange, code, bool(is_option))
-            rows.append((exchange, code, bool(is_option), r.product.key, r.product.level,
+            rows.append((len(rows) + 1, exchange, code, bool(is_option), r.product.key, r.product.level,
                          r.entry.pk if r.entry else None, r.product.flagged))
-        cur.executemany("INSERT INTO suit_pm VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+        cur.executemany("INSERT INTO suit_pm VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
         lap("products")
         # 2. each client's level and category on each trading day (latest assessment
         #    made on or before the day, counted only while valid; latest category record)
@@ -596,15 +587,14 @@ def _detect(batches: list[int]) -> dict:
             cur.execute("ANALYZE suit_lv")
             cur.execute("ANALYZE suit_pm")
         lap("levels")
-        # 3. the hits: trades above what the client may trade without a warning
-        label = _client_label_sql()
+        # 3. the hits: trades above what the client may trade without a warning, kept
+        #    narrow (integers): lvl = the client's level, 0 unassessed, -1 lowest category
         cur.execute(
             f"""
             CREATE TEMP TABLE suit_hits AS
-            SELECT t.id AS trade_id, t.batch_id, ac.client_id, t.account_id, t.trading_day,
-                   pm.product_key, pm.level AS product_level, pm.entry_id, pm.flagged,
-                   lv.assessment_id, COALESCE(lv.lowest, {false}) AS lowest, {label} AS client_label,
-                   CASE WHEN lv.level IS NULL OR lv.lowest THEN 'prohibited' ELSE 'mismatch' END AS result
+            SELECT t.id AS trade_id, t.batch_id, ac.client_id, t.account_id, t.trading_day, pm.pm_id,
+                   CASE WHEN lv.level IS NULL THEN 0 WHEN lv.lowest THEN -1 ELSE lv.level END AS lvl,
+                   lv.assessment_id
             FROM {trade_t} t
             JOIN {account_t} ac ON ac.id = t.account_id
             JOIN suit_pm pm ON pm.exchange = t.exchange AND pm.product_code = t.product_code
@@ -624,27 +614,38 @@ def _detect(batches: list[int]) -> dict:
         # 4. the distinct client × product × client level of the hits, and the case that
         #    already covers each: the open case for the client × product, or an accepted
         #    one opened at the same client level (the signed warning still holds).
+        label = (
+            "CASE WHEN h.lvl = 0 THEN 'unassessed' WHEN h.lvl = -1 THEN 'C1 lowest' "
+            "ELSE 'C' || CAST(h.lvl AS TEXT) END"
+        )
         cur.execute(
-            "CREATE TEMP TABLE suit_keys AS SELECT client_id, product_key, client_label "
-            "FROM suit_hits GROUP BY client_id, product_key, client_label"
+            f"""
+            CREATE TEMP TABLE suit_keys AS
+            SELECT h.client_id, h.pm_id, h.lvl, MAX(pm.product_key) AS product_key,
+                   MAX({label}) AS client_label, MAX(pm.level) AS product_level, MAX(pm.entry_id) AS entry_id,
+                   MAX(CASE WHEN pm.flagged THEN 1 ELSE 0 END) AS flagged, MIN(h.account_id) AS account_id,
+                   MIN(h.trading_day) AS first_day, MAX(h.assessment_id) AS assessment_id
+            FROM suit_hits h JOIN suit_pm pm ON pm.pm_id = h.pm_id
+            GROUP BY h.client_id, h.pm_id, h.lvl
+            """
         )
         cur.execute(
             f"""
             CREATE TEMP TABLE suit_cov AS
-            SELECT k.client_id, k.product_key, k.client_label, MAX(c.id) AS case_id
+            SELECT k.client_id, k.pm_id, k.lvl, MAX(c.id) AS case_id
             FROM suit_keys k
             JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
             WHERE c.state IN ('open', 'notice_given', 'warning_signed', 'under_review')
                OR (c.state = 'accepted' AND c.client_level = k.client_label)
-            GROUP BY k.client_id, k.product_key, k.client_label
+            GROUP BY k.client_id, k.pm_id, k.lvl
             """
         )
         cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {case_t}")
         before = cur.fetchone()[0]
         now = timezone.now()
         uncovered = (
-            "NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = {t}.client_id "
-            "AND v.product_key = {t}.product_key AND v.client_label = {t}.client_label)"
+            "NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = k.client_id "
+            "AND v.pm_id = k.pm_id AND v.lvl = k.lvl)"
         )
         # 5. one new case per uncovered client × product, with its opening transition
         cur.execute(
@@ -652,15 +653,14 @@ def _detect(batches: list[int]) -> dict:
             INSERT INTO {case_t} (client_id, account_id, catalog_entry_id, product_key, product_flagged,
                 source, result, state, client_level, client_lowest, product_level, warnings,
                 assessment_id, rule_set_id, first_trading_day, opened_at)
-            SELECT h.client_id, MIN(h.account_id), MAX(h.entry_id), h.product_key,
-                   MAX(CASE WHEN h.flagged THEN 1 ELSE 0 END) = 1,
-                   'trade', MAX(h.result),
-                   CASE WHEN MAX(h.result) = 'prohibited' THEN 'under_review' ELSE 'open' END,
-                   MIN(h.client_label), MAX(CASE WHEN h.lowest THEN 1 ELSE 0 END) = 1, MAX(h.product_level),
-                   '[]', MAX(h.assessment_id), %s, MIN(h.trading_day), %s
-            FROM suit_hits h
-            WHERE {uncovered.format(t="h")}
-            GROUP BY h.client_id, h.product_key
+            SELECT k.client_id, MIN(k.account_id), MAX(k.entry_id), k.product_key, MAX(k.flagged) = 1,
+                   'trade', CASE WHEN MIN(k.lvl) <= 0 THEN 'prohibited' ELSE 'mismatch' END,
+                   CASE WHEN MIN(k.lvl) <= 0 THEN 'under_review' ELSE 'open' END,
+                   MIN(k.client_label), MIN(k.lvl) = -1, MAX(k.product_level),
+                   '[]', MAX(k.assessment_id), %s, MIN(k.first_day), %s
+            FROM suit_keys k
+            WHERE {uncovered}
+            GROUP BY k.client_id, k.product_key
             """,
             [rule_set.pk, now],
         )
@@ -675,10 +675,10 @@ def _detect(batches: list[int]) -> dict:
         )
         cur.execute(
             f"""
-            INSERT INTO suit_cov (client_id, product_key, client_label, case_id)
-            SELECT k.client_id, k.product_key, k.client_label, c.id
+            INSERT INTO suit_cov (client_id, pm_id, lvl, case_id)
+            SELECT k.client_id, k.pm_id, k.lvl, c.id
             FROM suit_keys k JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
-            WHERE c.id > %s AND {uncovered.format(t="k")}
+            WHERE c.id > %s AND {uncovered}
             """,
             [before],
         )
@@ -694,8 +694,7 @@ def _detect(batches: list[int]) -> dict:
             {verb} INTO {casetrade_t} (case_id, trade_id)
             SELECT v.case_id, h.trade_id
             FROM suit_hits h
-            JOIN suit_cov v ON v.client_id = h.client_id AND v.product_key = h.product_key
-                           AND v.client_label = h.client_label
+            JOIN suit_cov v ON v.client_id = h.client_id AND v.pm_id = h.pm_id AND v.lvl = h.lvl
             WHERE TRUE
             {tail}
             """

@@ -17,6 +17,43 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# --- reference data ------------------------------------------------------------
+
+# Data migrations ship reference tables (products and fee rates, the suitability
+# catalog and questionnaires, segment rules, the default commission scheme, the beat
+# schedule). A transactional test ends with a flush that empties them; ship them
+# again so the tests after it see the same database a fresh install has.
+REFERENCE_DATA = (
+    ("clients.migrations.0002_product_reference", "ship"),
+    ("suitability.migrations.0002_default_rules_questionnaires_catalog", "load_defaults"),
+    ("segmentation.migrations.0002_default_rules_and_schedule", "forwards"),
+    ("brokers.migrations.0002_link_exclusion_and_default_scheme", "default_scheme"),
+)
+
+
+def ship_reference_data() -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_survives_flush(request, django_db_blocker):
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or bool(marker and marker.kwargs.get("transaction"))
+    )
+    if transactional:
+        with django_db_blocker.unblock():
+            ship_reference_data()
+
+
 # --- the cast ------------------------------------------------------------------
 
 

@@ -36,6 +36,9 @@ class RowError:
     column: str  # canonical column name, "" for a row-level reason
     value: str
     reason: str  # plain words; may be a lazy translation
+    # A warning is reported but does not refuse the file (e.g. a check digit the
+    # back office, which verified the person, disagrees with).
+    warning: bool = False
 
     def as_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "value": self.value, "reason": str(self.reason)}

@@ -109,14 +109,21 @@ class ClientsKind(ImportKind):
             if row["id_type"] == "resident_id":
                 problem = resident_id_problem(row["id_number"])
                 if problem:
+                    # A wrong check digit alone is reported, not refused: the back office
+                    # verified the person at account opening, and real files carry such
+                    # numbers (so do the shared samples). A wrong shape is refused.
                     errors.append(RowError(row.line, "id_number", row["id_number"],
-                                           _id_reason(problem, row["id_number"])))
+                                           _id_reason(problem, row["id_number"]),
+                                           warning="check digit" in problem))
             if row["branch_code"] not in branches:
                 errors.append(RowError(row.line, "branch_code", row["branch_code"],
                                        _("unknown branch: load the branches file first")))
             if row["manager_code"] and row["manager_code"] not in staff:
+                # The client still loads (without a manager): staff lists lag behind.
                 errors.append(RowError(row.line, "manager_code", row["manager_code"],
-                                       _("no staff member has this staff code")))
+                                       _("no staff member has this staff code; "
+                                         "the client is loaded without an account manager"),
+                                       warning=True))
             if row["closed_on"] and row["closed_on"] < row["opened_on"]:
                 errors.append(RowError(row.line, "closed_on", str(row["closed_on"]),
                                        _("an account cannot close before it opened")))

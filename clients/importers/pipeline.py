@@ -361,6 +361,7 @@ def _run(import_kind, batch: ImportBatch, handle, correction: bool) -> ImportBat
 
     report = {
         "errors": [],
+        "warnings": batch.report.get("warnings", []),
         "ignored_columns": parsed.ignored_columns,
         "timings": parsed.timings,
         **({"extra": counts.extra} if counts.extra else {}),
@@ -378,7 +379,10 @@ def _run_in_memory(import_kind, parsed: ParsedFile, batch, correction: bool) -> 
     rows = list(parsed.rows())
     parsed.timings["parse"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    errors = import_kind.validate(rows, correction=correction)
+    found = import_kind.validate(rows, correction=correction)
+    errors = [e for e in found if not e.warning]
+    batch.report = {**batch.report, "warnings": [e.as_dict() for e in found if e.warning][
+        :MAX_REPORTED_ERRORS]}
     parsed.timings["validate"] = round(time.perf_counter() - started, 3)
     if parsed.error_count or errors:
         raise ImportRefused(errors)

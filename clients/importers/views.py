@@ -89,6 +89,7 @@ def detail(request, pk: int):
         "batch": batch,
         "running": batch.status in RUNNING,
         "errors": report.get("errors", []),
+        "warnings": report.get("warnings", []),
         "more_errors": max(0, batch.errors - len(report.get("errors", []))),
         "ignored_columns": report.get("ignored_columns", []),
         "timings": report.get("timings", {}),

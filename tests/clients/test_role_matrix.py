@@ -101,18 +101,19 @@ def test_unauthenticated_users_are_sent_to_login(book, client):
     assert client.get("/api/v1/clients/").status_code in (401, 403)
 
 
-def test_introducing_broker_sees_names_masked(book, as_user, ib_user, monkeypatch):
-    # The brokers app decides which clients an IB has; pretend it links C1001.
-    import brokers.selectors
-    from clients.models import Client
+def test_introducing_broker_sees_only_linked_clients_masked(book, as_user, ib_user):
+    from tests.brokers.factories import BrokerFactory, LinkFactory
 
-    monkeypatch.setattr(brokers.selectors, "client_ids_of_broker_user",
-                        lambda user: Client.objects.filter(client_no="C1001").values("id"))
+    broker = BrokerFactory(code="IB900", portal_user=ib_user)
+    LinkFactory(broker=broker, account=book["a1"].accounts.get())
     http = as_user(ib_user)
 
     rows = http.get("/clients/").context["clients"]
     api = http.get("/api/v1/clients/").json()["results"]
+    export = b"".join(http.get("/clients/export.csv").streaming_content).decode("utf-8-sig")
 
     assert [(c.client_no, c.name) for c in rows] == [("C1001", "张*")]
     assert [(r["client_no"], r["name"]) for r in api] == [("C1001", "张*")]
+    assert export.splitlines()[1].startswith("C1001,张*,")
+    assert "张伟" not in http.get(f"/clients/{book['a1'].pk}/").content.decode()
     assert http.get(f"/clients/{book['a2'].pk}/").status_code == 404

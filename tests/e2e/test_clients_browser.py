@@ -33,13 +33,15 @@ def test_account_manager_finds_client_adds_interaction_and_switches_language(bro
     page.select_option("#interaction-form select[name=kind]", "visit")
     page.fill("#interaction-form textarea[name=summary]", "Visited to explain margin rules")
     page.fill("#interaction-form input[name=outcome]", "Agreed to reduce leverage")
-    page.click("#interaction-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#interaction-form button[type=submit]")
     assert "Visited to explain margin rules" in page.locator("#interaction-list").inner_text()
     assert target.interactions.get().staff == manager
 
-    page.select_option("select[name=language]", "zh-hans")
-    page.wait_for_load_state("networkidle")
+    # The select submits its form on change: wait for that navigation, not just idleness.
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "zh-hans")
+    page.wait_for_selector("html[lang=zh-hans]")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert "添加沟通记录" in page.content()
     assert "证件号码" in page.locator("#profile").inner_text()

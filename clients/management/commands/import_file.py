@@ -29,6 +29,9 @@ class Command(BaseCommand):
             where = f"line {error['line']}, column {error['column']}" if error["column"] \
                 else f"line {error['line']}"
             self.stdout.write(f"{where}: {error['reason']}")
+        for warning in batch.report.get("warnings", []):
+            self.stdout.write(f"warning: line {warning['line']}, column {warning['column']}: "
+                              f"{warning['reason']}")
         if batch.errors > len(batch.report.get("errors", [])):
             self.stdout.write(f"… {batch.errors - len(batch.report['errors'])} more errors")
         summary = {

@@ -11,13 +11,13 @@ import pytest
 from clients.importers.drop import import_drop_folder, kind_of
 from clients.models import ImportBatch, Trade
 
-from .conftest import BAD, FIXED, SAMPLES
+from .conftest import BAD, SAMPLES
 
 
 def fill(folder):
     shutil.copy(SAMPLES / "trades_ctp.csv", folder / "trades_20261118.csv")
     shutil.copy(SAMPLES / "snapshots_canonical.csv", folder / "snapshots_20261118.csv")
-    shutil.copy(FIXED / "clients.csv", folder / "clients_2026.csv")
+    shutil.copy(SAMPLES / "clients.csv", folder / "clients_2026.csv")
     shutil.copy(SAMPLES / "branches.csv", folder / "branches.csv")
     shutil.copy(BAD / "trades_bad_date.csv", folder / "trades_broken.csv")
     (folder / "notes.csv").write_text("hello\n", encoding="utf-8")

@@ -9,7 +9,7 @@ import pytest
 
 from clients.models import Account, AccountSnapshot, Client, Trade
 
-from .conftest import FIXED, SAMPLES, run
+from .conftest import SAMPLES, run
 
 TRADE_SHAPES = ["trades_canonical.csv", "trades_ctp.csv", "trades_statement_gb18030.csv",
                 "trades_cfmmc.csv"]
@@ -38,22 +38,44 @@ def test_branches_and_clients_load(sample_clients):
 
 
 @pytest.mark.parametrize("name", ["clients.csv", "clients_cn_gb18030.csv"])
-def test_shared_clients_samples_are_refused_for_their_wrong_id_check_digits(staff_codes, name):
+def test_shared_clients_samples_load_and_report_their_wrong_id_check_digits(staff_codes, name):
     run("branches", SAMPLES / "branches.csv")
     batch = run("clients", SAMPLES / name)
-    assert batch.status == "refused"
-    assert [(e["line"], e["column"], e["value"]) for e in batch.report["errors"]] == [
+    assert batch.status == "imported", batch.report
+    assert Client.objects.count() == 6
+    assert [(w["line"], w["column"], w["value"]) for w in batch.report["warnings"]] == [
         (3, "id_number", "310104198502150028"),
         (4, "id_number", "44030519781108001X"),
         (7, "id_number", "510107199007070017"),
     ]
-    assert {e["reason"] for e in batch.report["errors"]} == {
+    assert {w["reason"] for w in batch.report["warnings"]} == {
         "the check digit of the resident ID number is wrong"}
+
+
+def test_a_resident_id_of_the_wrong_shape_refuses_the_file(staff_codes, tmp_path):
+    run("branches", SAMPLES / "branches.csv")
+    lines = (SAMPLES / "clients.csv").read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = lines[1].replace("11010519491231002X", "1101051949123100")
+    bad = tmp_path / "clients_short_id.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    batch = run("clients", bad)
+    assert batch.status == "refused"
+    assert [(e["line"], e["column"]) for e in batch.report["errors"]] == [(2, "id_number")]
+    assert "18 characters" in batch.report["errors"][0]["reason"]
     assert Client.objects.count() == 0
 
 
+def test_an_unknown_manager_code_loads_the_client_without_a_manager(db):
+    run("branches", SAMPLES / "branches.csv")
+    batch = run("clients", SAMPLES / "clients.csv")
+    assert batch.status == "imported", batch.report
+    assert Client.objects.filter(manager__isnull=True).count() == 6
+    assert {w["line"] for w in batch.report["warnings"] if w["column"] == "manager_code"} == {
+        2, 3, 4, 5, 6, 7}
+
+
 def test_chinese_gb18030_clients_file_updates_nothing_after_the_english_one(sample_clients):
-    batch = run("clients", FIXED / "clients_cn_gb18030.csv")
+    batch = run("clients", SAMPLES / "clients_cn_gb18030.csv")
     assert batch.status == "imported", batch.report
     assert batch.encoding == "gb18030"
     assert (batch.created, batch.updated, batch.unchanged) == (0, 0, 6)

@@ -15,10 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_admin_uploads_reads_the_report_and_the_history(browser_page, staff_codes, celery_eager):
-    from .conftest import FIXED
 
     run("branches", SAMPLES / "branches.csv")
-    run("clients", FIXED / "clients.csv")
+    run("clients", SAMPLES / "clients.csv")
     factories.staff_user("admin_browser", roles.ADMIN, is_staff=True)
     page = browser_page
     login(page, "admin_browser")
