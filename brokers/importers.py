@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.idnumbers import resident_id_problem
 from clients.importers import values as v
 from clients.importers.base import (
     Column,
@@ -149,13 +150,19 @@ class BrokersKind(ImportKind):
         )
         for row in rows:
             broker = self._instance(row, existing.get(row["broker_code"]))
+            # As for clients: a wrong check digit alone is reported, not refused (the
+            # association registered the person; the shared samples carry one).
+            check_digit_only = "check digit" in (
+                resident_id_problem(broker.id_number or "") or "")
             for field_name, messages in broker_problems(broker).items():
                 column = _FIELD_COLUMN.get(field_name, "")
                 value = str(row.get(column) or "") if column else ""
                 if field_name == "id_number":
                     value = broker.id_number_masked
                 for message in messages:
-                    errors.append(RowError(row.line, column, value, message))
+                    errors.append(RowError(
+                        row.line, column, value, message,
+                        warning=field_name == "id_number" and check_digit_only))
         return errors
 
     def load(self, batch, rows, *, correction=False):

@@ -27,6 +27,27 @@ def errors(batch):
     return [(e["line"], e["column"], e["reason"]) for e in batch.report["errors"]]
 
 
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not beside the repository")
+def test_shared_brokers_sample_loads_with_its_wrong_check_digit_reported():
+    batch = run("brokers", SHARED / "brokers.csv")
+    assert (batch.status, batch.created, batch.errors) == ("imported", 2, 0)
+    assert [(w["line"], w["column"]) for w in batch.report["warnings"]] == [(2, "id_number")]
+    assert "check digit" in batch.report["warnings"][0]["reason"]
+    assert IntroducingBroker.objects.get(code="IB01").id_number == "330106198811110022"
+
+
+def test_a_broker_id_number_of_the_wrong_shape_refuses_the_file(tmp_path):
+    text = (SAMPLES / "brokers.csv").read_text(encoding="utf-8-sig").replace(
+        "330106198811110024", "33010619881111")
+    batch = run("brokers", text=text, tmp_path=tmp_path)
+    assert batch.status == "refused"
+    assert [(e[0], e[1]) for e in errors(batch)] == [(2, "id_number")]
+    assert IntroducingBroker.objects.count() == 0
+
+
 def test_brokers_sample_file_loads():
     batch = run("brokers", SAMPLES / "brokers.csv")
     assert (batch.status, batch.created, batch.errors) == ("imported", 2, 0)

@@ -21,12 +21,15 @@ def test_account_manager_finds_client_adds_interaction_and_switches_language(bro
     login(page, "am_browser")
     assert page.locator("h1").inner_text() == "My dashboard"
 
-    page.click("nav.mainnav >> text=Clients")
+    with page.expect_navigation():
+        page.click("nav.mainnav >> text=Clients")
     page.fill("#q", "欧阳")
-    page.click("#client-filters button[type=submit]")
+    with page.expect_navigation():
+        page.click("#client-filters button[type=submit]")
     rows = page.locator("#client-table tbody tr")
     assert rows.count() == 1
-    page.click("#client-table >> text=欧阳明")
+    with page.expect_navigation():
+        page.click("#client-table >> text=欧阳明")
     assert "C5001" in page.locator("h1").inner_text()
     assert page.locator("#masked-id").inner_text().startswith("110***")
 
