@@ -686,17 +686,14 @@ def _detect(batches: list[int]) -> dict:
         opened = cur.fetchone()[0]
         lap("cases")
         # 6. every hit attaches to its covering case
-        # (a trade of an unchecked batch has no link yet; the unique trade_id guards it)
-        verb, tail = ("INSERT", "ON CONFLICT (trade_id) DO NOTHING") if connection.vendor == "postgresql" \
-            else ("INSERT OR IGNORE", "")
+        # A trade of an unchecked batch has no link yet (only this service writes links,
+        # under the lock), so a plain insert; the unique trade_id would catch a bug.
         cur.execute(
             f"""
-            {verb} INTO {casetrade_t} (case_id, trade_id)
+            INSERT INTO {casetrade_t} (case_id, trade_id)
             SELECT v.case_id, h.trade_id
             FROM suit_hits h
             JOIN suit_cov v ON v.client_id = h.client_id AND v.pm_id = h.pm_id AND v.lvl = h.lvl
-            WHERE TRUE
-            {tail}
             """
         )
         lap("case_trades")
