@@ -56,7 +56,11 @@ lint: install
 
 ## Re-extract and compile translations (needs gettext's msgfmt).
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=benchmarks
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=benchmarks \
+		--ignore=tests --ignore=suitability --ignore=segmentation --ignore=brokers --ignore=clients/importers
+	for app in suitability segmentation brokers clients/importers; do \
+		(cd $$app && DJANGO_SETTINGS_MODULE=brokercrm.settings PYTHONPATH=$(CURDIR) \
+			$(CURDIR)/$(BIN)/django-admin makemessages -l zh_Hans); done
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

@@ -193,13 +193,13 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture
-def browser_page(live_server):
+def browser_page(live_server, monkeypatch):
     """A Playwright page in the system's headless Chromium (no browser download)."""
     path = chromium_path()
     if path is None:
         pytest.skip("Chromium not installed: browser tests skipped (apt-get install chromium)")
     # Playwright's sync API runs an event loop; Django must allow ORM use beside it.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
