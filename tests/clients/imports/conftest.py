@@ -14,9 +14,6 @@ SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 if not SAMPLES.exists():
     SAMPLES = Path(__file__).resolve().parent / "samples"
 BAD = Path(__file__).resolve().parent / "bad_files"
-# The shared clients samples carry resident ID numbers whose check digit is wrong
-# (the spec says they are checked); these copies differ only by the fixed digits.
-FIXED = Path(__file__).resolve().parent / "samples"
 
 
 def run(kind: str, path, *, correction: bool = False, **kwargs):

@@ -15,7 +15,7 @@ from clients.models import (
     Trade,
 )
 
-from .conftest import BAD, FIXED, run
+from .conftest import BAD, SAMPLES, run
 
 
 def table_counts():
@@ -90,7 +90,7 @@ def test_balance_identity_broken(sample_clients):
 def test_overlapping_broker_links(sample_clients):
     if "broker_links" not in REGISTRY:
         pytest.skip("the 'broker_links' kind is not registered (brokers/importers.py)")
-    brokers = run("brokers", FIXED / "brokers.csv")
+    brokers = run("brokers", SAMPLES / "brokers.csv")
     assert brokers.status == "imported", brokers.report["errors"]
     errors = refused("broker_links", "broker_links_overlapping.csv")
     assert [line for line, _column, _reason in errors] == [4]
