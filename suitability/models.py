@@ -188,6 +188,17 @@ class InvestorCategoryRecord(AppendOnlyModel):
         cls = f" {self.professional_class}" if self.professional_class else ""
         return f"{self.client_id} {self.category}{cls} from {self.effective_from}"
 
+    def clean(self) -> None:
+        # Forms (the admin's included) answer with a field error, not a database error.
+        from django.core.exceptions import ValidationError
+
+        if self.category == Category.PROFESSIONAL and not self.professional_class:
+            raise ValidationError(
+                {"professional_class": _("A professional investor needs a class (A, B or C).")})
+        if self.category == Category.ORDINARY and self.professional_class:
+            raise ValidationError(
+                {"professional_class": _("An ordinary investor has no professional class.")})
+
 
 class ConversionDirection(models.TextChoices):
     TO_PROFESSIONAL = "to_professional", _("Ordinary → professional (C)")

@@ -78,6 +78,18 @@ def test_classification_decisions_are_added_never_changed_in_the_admin(client, a
     assert model_admin.has_change_permission(request, record) is False
 
 
+def test_a_professional_without_a_class_is_a_field_error_in_the_admin(client, admin_user_role):
+    person = factories.ClientFactory()
+    client.force_login(admin_user_role)
+    response = client.post("/admin/suitability/investorcategoryrecord/add/", {
+        "client": person.pk, "category": "professional", "professional_class": "",
+        "legal_basis": "art8_b_person", "evidence": "", "effective_from": "2026-11-01", "note": "",
+    })
+    assert response.status_code == 200
+    assert "professional_class" in response.context["adminform"].form.errors
+    assert not models.InvestorCategoryRecord.objects.exists()
+
+
 def test_the_admin_delete_page_is_forbidden(client, admin_user_role, a_case):
     client.force_login(admin_user_role)
     response = client.get(f"/admin/suitability/mismatchcase/{a_case.pk}/delete/")
