@@ -34,6 +34,7 @@ up: install
 	@mkdir -p var/run var/log
 	@test -s var/secret_key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	@test -s var/field_key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/field_key
+	$(UP_ENV) $(BIN)/python -m brokercrm.ensure_db
 	$(UP_ENV) $(BIN)/python manage.py migrate --noinput
 	$(UP_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
 	$(UP_ENV) $(BIN)/celery -A brokercrm worker -l info --detach --pidfile=var/run/worker.pid --logfile=var/log/worker.log

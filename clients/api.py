@@ -108,7 +108,20 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class InteractionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class VisibleClientsMixin:
+    """Write serializers accept only clients the user may see (others: "does not exist")."""
+
+    def get_serializer(self, *args, **kwargs):
+        if self.get_serializer_class() is self.serializer_class and not getattr(
+            self, "swagger_fake_view", False
+        ):
+            kwargs["client_queryset"] = selectors.clients_visible_to(self.request.user)
+        return super().get_serializer(*args, **kwargs)
+
+
+class InteractionViewSet(
+    VisibleClientsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     queryset = Interaction.objects.none()  # for the schema; get_queryset decides
     serializer_class = InteractionSerializer
     filterset_class = filters.InteractionFilter
@@ -120,13 +133,6 @@ class InteractionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             .select_related("staff")
             .order_by("-occurred_at", "-id")
         )
-
-    def get_serializer(self, *args, **kwargs):
-        if self.get_serializer_class() is self.serializer_class and not getattr(
-            self, "swagger_fake_view", False
-        ):
-            kwargs["client_queryset"] = selectors.clients_visible_to(self.request.user)
-        return super().get_serializer(*args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         _require_working_role(request.user)
@@ -141,7 +147,7 @@ class InteractionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return Response(self.get_serializer(interaction).data, status=status.HTTP_201_CREATED)
 
 
-class TaskViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TaskViewSet(VisibleClientsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Task.objects.none()  # for the schema; get_queryset decides
     serializer_class = TaskSerializer
     filterset_class = filters.TaskFilter
@@ -154,13 +160,6 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             .distinct()
             .order_by("due_on", "id")
         )
-
-    def get_serializer(self, *args, **kwargs):
-        if self.get_serializer_class() is self.serializer_class and not getattr(
-            self, "swagger_fake_view", False
-        ):
-            kwargs["client_queryset"] = selectors.clients_visible_to(self.request.user)
-        return super().get_serializer(*args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         _require_working_role(request.user)
