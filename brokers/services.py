@@ -493,6 +493,10 @@ def _delete_lines(statement_ids: list[int]) -> None:
 def _dec(value) -> Decimal:
     if value is None:
         return Decimal("0")
+    if isinstance(value, float):
+        # SQLite sums decimals as floats; the exact sum of cent amounts is the float
+        # rounded to the cent (else 1e-15 noise would book spurious adjustment lines).
+        return quantize_yuan(value)
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 

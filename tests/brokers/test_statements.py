@@ -247,3 +247,21 @@ def test_commission_accrue_builds_the_month_to_date():
     trade(LinkFactory(broker=ib).account, dt.date(2026, 11, 3), "10000.00", "0.00")
     summary = services.commission_accrue(as_of=dt.date(2026, 11, 20))
     assert (summary["month"], summary["statements"], summary["gross"]) == ("2026-11", 1, "10000.00")
+
+
+def test_an_unchanged_approved_month_books_no_adjustments_next_month(finance_user):
+    # Cent amounts whose float sum is not exact (0.10 + 0.20 + …): SQLite sums them
+    # as floats, which must not turn into adjustment lines of 1e-15.
+    other = f.staff_user("finance2", "finance")
+    ib = BrokerFactory()
+    account = LinkFactory(broker=ib).account
+    for day, fee, exchange_fee in ((3, "381.14", "0.11"), (4, "222.69", "36.08"),
+                                   (5, "114.38", "47.26"), (6, "450.71", "1.53")):
+        trade(account, dt.date(2026, 11, day), fee, exchange_fee)
+    services.compute_commissions(month=NOV, user=finance_user)
+    services.statement_approve(statement=statement(ib), user=other)
+    assert statement(ib).gross == D("1083.94")  # 1,168.92 − 84.98
+    trade(account, dt.date(2026, 12, 2), "100.00", "0.00")
+    services.compute_commissions(month=DEC, user=finance_user)
+    assert not StatementLine.objects.filter(statement__month=DEC, is_adjustment=True).exists()
+    assert statement(ib, DEC).gross == D("100.00")
