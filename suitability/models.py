@@ -549,8 +549,11 @@ class CaseTrade(AppendOnlyModel):
     case = models.ForeignKey(
         MismatchCase, on_delete=models.PROTECT, related_name="case_trades", db_constraint=False
     )
+    # the trade is the primary key: a trade belongs to at most one case, and the link
+    # table carries one index less (no surrogate id, no separate unique index)
     trade = models.OneToOneField(
-        "clients.Trade", on_delete=models.PROTECT, related_name="case_link", db_constraint=False
+        "clients.Trade", on_delete=models.PROTECT, related_name="case_link", db_constraint=False,
+        primary_key=True,
     )
 
     class Meta:

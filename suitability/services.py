@@ -546,29 +546,34 @@ def _detect(batches: list[int]) -> dict:
         lap("products")
         # 2. each client's level and category on each trading day (latest assessment
         #    made on or before the day, counted only while valid; latest category record)
+        #    Kept per account (the trades' key, so the hits need no join with the
+        #    accounts) and only for ordinary investors (professionals never mismatch);
+        #    lvl = the client's level, 0 unassessed, -1 lowest category; allowed = the
+        #    highest product level tradable without a warning.
         cur.execute(
-            "CREATE TEMP TABLE suit_lv (day date, client_id bigint, level integer, lowest boolean, "
-            "assessment_id bigint, professional boolean)"
+            "CREATE TEMP TABLE suit_lv (day date, account_id bigint, client_id bigint, lvl integer, "
+            "allowed integer, assessment_id bigint)"
         )
         # A big batch touches most clients: levels for all of them beat filtering by a
-        # second scan of the trades; a small batch computes only its own clients.
+        # second scan of the trades; a small batch computes only its own accounts.
         cur.execute(f"SELECT COUNT(*) FROM {client_t}")
         only_traders, only_traders_params = "", []
         if total_trades * ALL_CLIENTS_RATIO < cur.fetchone()[0]:
             only_traders = (
-                f"WHERE c.id IN (SELECT DISTINCT ac.client_id FROM {trade_t} t "
-                f"JOIN {account_t} ac ON ac.id = t.account_id "
+                f"AND ac.id IN (SELECT DISTINCT t.account_id FROM {trade_t} t "
                 f"WHERE t.batch_id IN ({placeholders}) AND t.trading_day = %s)"
             )
             only_traders_params = list(batches)
         for day in sorted(days):
             cur.execute(
                 f"""
-                INSERT INTO suit_lv (day, client_id, level, lowest, assessment_id, professional)
-                SELECT %s, c.id, a.level, a.lowest, a.id,
-                       CASE WHEN k.category IS NOT NULL THEN k.category = 'professional'
-                            ELSE c.investor_category = 'professional' END
+                INSERT INTO suit_lv (day, account_id, client_id, lvl, allowed, assessment_id)
+                SELECT %s, ac.id, c.id,
+                       CASE WHEN a.level IS NULL THEN 0 WHEN a.lowest THEN -1 ELSE a.level END,
+                       CASE WHEN a.level IS NULL OR a.lowest THEN 1 ELSE a.level END,
+                       a.id
                 FROM {client_t} c
+                JOIN {account_t} ac ON ac.client_id = c.id
                 LEFT JOIN (
                     SELECT client_id, level, lowest, id, expires_on,
                            ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY assessed_on DESC, id DESC) AS rn
@@ -579,6 +584,8 @@ def _detect(batches: list[int]) -> dict:
                            ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY effective_from DESC, id DESC) AS rn
                     FROM {category_t} WHERE effective_from <= %s
                 ) k ON k.client_id = c.id AND k.rn = 1
+                WHERE NOT (CASE WHEN k.category IS NOT NULL THEN k.category = 'professional'
+                                ELSE c.investor_category = 'professional' END)
                 {only_traders}
                 """,
                 [day, day, day, day, *(only_traders_params + [day] if only_traders else [])],
@@ -588,21 +595,18 @@ def _detect(batches: list[int]) -> dict:
             cur.execute("ANALYZE suit_pm")
         lap("levels")
         # 3. the hits: trades above what the client may trade without a warning, kept
-        #    narrow (integers): lvl = the client's level, 0 unassessed, -1 lowest category
+        #    narrow (integers)
         cur.execute(
             f"""
             CREATE TEMP TABLE suit_hits AS
-            SELECT t.id AS trade_id, t.batch_id, ac.client_id, t.account_id, t.trading_day, pm.pm_id,
-                   CASE WHEN lv.level IS NULL THEN 0 WHEN lv.lowest THEN -1 ELSE lv.level END AS lvl,
-                   lv.assessment_id
+            SELECT t.id AS trade_id, t.batch_id, lv.client_id, t.account_id, t.trading_day, pm.pm_id,
+                   lv.lvl, lv.assessment_id
             FROM {trade_t} t
-            JOIN {account_t} ac ON ac.id = t.account_id
             JOIN suit_pm pm ON pm.exchange = t.exchange AND pm.product_code = t.product_code
                            AND pm.is_option = t.is_option
-            JOIN suit_lv lv ON lv.client_id = ac.client_id AND lv.day = t.trading_day
+            JOIN suit_lv lv ON lv.account_id = t.account_id AND lv.day = t.trading_day
             WHERE t.batch_id IN ({placeholders})
-              AND NOT lv.professional
-              AND pm.level > CASE WHEN lv.level IS NULL OR lv.lowest THEN 1 ELSE lv.level END
+              AND pm.level > lv.allowed
             """,
             batches,
         )
@@ -629,6 +633,8 @@ def _detect(batches: list[int]) -> dict:
             GROUP BY h.client_id, h.pm_id, h.lvl
             """
         )
+        if connection.vendor == "postgresql":
+            cur.execute("ANALYZE suit_keys")
         cur.execute(
             f"""
             CREATE TEMP TABLE suit_cov AS
