@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from importlib import import_module
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from brokercrm.crypto import id_number_hash
@@ -104,9 +104,16 @@ def client_search(qs: QuerySet[Client], q: str) -> QuerySet[Client]:
     q = (q or "").strip()
     if not q:
         return qs
+    if q.upper() == q.lower():
+        # Nothing in q has a case (Chinese names, digits): plain LIKE finds the same rows
+        # as UPPER(..) LIKE UPPER(..) and saves an UPPER() per row of the name scan, and
+        # the client no. prefix can use its varchar_pattern_ops index.
+        name_match, no_match = Q(name__contains=q), Q(client_no__startswith=q)
+    else:
+        name_match, no_match = Q(name__icontains=q), Q(client_no__istartswith=q)
     match = (
-        Q(name__icontains=q)
-        | Q(client_no__istartswith=q)
+        name_match
+        | no_match
         | Q(id__in=Account.objects.filter(account_id=q).values("client_id"))
     )
     hashed = id_number_hash(q)
@@ -190,7 +197,10 @@ def branches_visible_to(user):
     user_roles = roles.user_roles(user)
     if user_roles & {roles.ADMIN, roles.COMPLIANCE, roles.FINANCE}:
         return Branch.objects.all()
-    return Branch.objects.filter(pk__in=clients_visible_to(user).values("branch_id"))
+    # EXISTS per branch (a handful of index probes) rather than collecting the branch ids
+    # of every visible client (a scan of the whole branch for a branch manager).
+    visible = clients_visible_to(user).filter(branch_id=OuterRef("pk"))
+    return Branch.objects.filter(Exists(visible))
 
 
 # --- dashboard -----------------------------------------------------------------
