@@ -1,6 +1,7 @@
-"""The trades bulk path: parsed rows go into a TEMP staging table (PostgreSQL: COPY;
-SQLite: batched inserts), the checks that need the database run set-based in SQL,
-and one INSERT … SELECT moves the new rows into clients_trade.
+"""The bulk paths of the streaming kinds (trades, snapshots): parsed rows go into a TEMP
+staging table (PostgreSQL: COPY; SQLite: batched inserts), the checks that need the
+database run set-based in SQL, and INSERT … SELECT moves the new rows into the model table.
+Snapshots: see SnapshotStager at the end of this module.
 
 Natural key: (account, trading_day, exchange, trade_id, direction). Keys already
 stored are skipped (ON CONFLICT DO NOTHING on the natural-key constraint) and counted
@@ -12,12 +13,13 @@ from __future__ import annotations
 import io
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models.activity import Trade
 
 from . import aggregates
-from .base import RowError
+from .base import LoadCounts, RowError
 
 # Staging columns, in COPY order (SQL types valid on PostgreSQL and SQLite).
 STAGE_COLUMNS = (
@@ -60,15 +62,19 @@ def _copy_text(value) -> str:
     return str(value)
 
 
-class TradeStager:
-    """Collects prepared trade tuples in a staging table, then checks and loads them."""
+class Stager:
+    """A TEMP staging table filled in chunks of FLUSH_ROWS tuples (PostgreSQL: COPY;
+    SQLite: executemany). Subclasses name the table and columns and add the checks."""
+
+    prefix = "stage"
+    columns: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, batch_id: int):
-        self.table = f"stage_trades_{batch_id}"
+        self.table = f"{self.prefix}_{batch_id}"
         self.postgres = connection.vendor == "postgresql"
         self.buffer: list[tuple] = []
         self.staged = 0
-        columns = ", ".join(f"{name} {sql_type}" for name, sql_type in STAGE_COLUMNS)
+        columns = ", ".join(f"{name} {sql_type}" for name, sql_type in self.columns)
         columns += ", ok boolean DEFAULT TRUE"
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
@@ -91,17 +97,28 @@ class TradeStager:
                     "\t".join(map(_copy_text, values)) + "\n" for values in self.buffer
                 )
                 text.seek(0)
-                names = ", ".join(name for name, _type in STAGE_COLUMNS)
+                names = ", ".join(name for name, _type in self.columns)
                 cursor.copy_expert(f"COPY {self.table} ({names}) FROM STDIN", text)
             else:
-                marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
-                names = ", ".join(name for name, _type in STAGE_COLUMNS)
+                marks = ", ".join(["%s"] * len(self.columns))
+                names = ", ".join(name for name, _type in self.columns)
                 cursor.executemany(
                     f"INSERT INTO {self.table} ({names}) VALUES ({marks})",
                     [tuple(_sqlite_value(v) for v in values) for values in self.buffer],
                 )
         self.staged += len(self.buffer)
         self.buffer = []
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+class TradeStager(Stager):
+    """Collects prepared trade tuples in a staging table, then checks and loads them."""
+
+    prefix = "stage_trades"
+    columns = STAGE_COLUMNS
 
     # --- set-based checks ---------------------------------------------------------------
 
@@ -181,10 +198,6 @@ class TradeStager:
             )
             cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE batch_id = %s", [batch_id])
             return cursor.fetchone()[0]
-
-    def drop(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
 def _sqlite_value(value):
@@ -417,3 +430,171 @@ def raw_stage_postgres(parsed, stager: TradeStager, ref) -> None:
     if bad or staged != lines.rows:
         raise FallBack("some rows need the Python parser")
     stager.staged = staged
+
+
+# --- snapshots: the same staging table, then set-based checks and one load ---------------------
+#
+# Natural key (account, trading_day). Each parsed row is reduced to the model's values in Python
+# (kinds.SnapshotsKind.prepare: cash flow split, risk degree, the balance identity) and staged;
+# the checks that look across rows or at the database run here in SQL, and only a file without
+# errors is loaded: new days inserted, identical days counted unchanged, changed days replaced
+# (correction imports only) with a SnapshotCorrection keeping the previous values.
+
+SNAPSHOT_MONEY_COLUMNS = ("pre_balance", "deposit", "withdrawal", "other_cash", "close_pnl",
+                          "position_pnl", "fee", "premium_net", "equity", "margin", "available",
+                          "margin_call")
+SNAPSHOT_STAGE_COLUMNS = (
+    ("line", "integer"),
+    ("account_no", "text"),
+    ("trading_day", "date"),
+    *((name, "numeric(18,2)") for name in SNAPSHOT_MONEY_COLUMNS),
+    ("risk_degree", "numeric(12,6)"),
+    # The balance identity is checked in Python; a failing row keeps what the reason names
+    # (reported only when the account is known, as an unknown account says it all).
+    ("identity_expected", "text"),
+    ("equity_raw", "text"),
+)
+# Values are at the cent (money) and the millionth (risk degree): half a step above the
+# tolerance makes the comparison exact on PostgreSQL numerics and SQLite floats alike.
+_MONEY_DIFFERS = "0.005"
+_RISK_DIFFERS = "0.0001005"  # kinds.RISK_TOLERANCE = 0.0001
+
+
+def _differs(old: str, new: str) -> str:
+    """SQL: the stored snapshot `old` differs from the staged row `new`."""
+    money = [f"(({old}.{n} IS NULL) <> ({new}.{n} IS NULL) "
+             f"OR COALESCE(ABS({old}.{n} - {new}.{n}) > {_MONEY_DIFFERS}, FALSE))"
+             for n in SNAPSHOT_MONEY_COLUMNS]
+    risk = f"ABS({old}.risk_degree - {new}.risk_degree) > {_RISK_DIFFERS}"
+    return "(" + " OR ".join([*money, risk]) + ")"
+
+
+class SnapshotStager(Stager):
+    """Staged snapshot rows: checked set-based, then loaded in one pass each way."""
+
+    prefix = "stage_snapshots"
+    columns = SNAPSHOT_STAGE_COLUMNS
+
+    def _joined(self) -> str:
+        return (f"{self.table} st JOIN clients_account a ON a.account_id = st.account_no "
+                f"JOIN clients_accountsnapshot s ON s.account_id = a.id "
+                f"AND s.trading_day = st.trading_day")
+
+    def _errors(self, cursor, select: str, source: str, limit: int) -> tuple[list, int]:
+        """The first `limit` rows of `select … FROM source` by line, and how many in all."""
+        cursor.execute(f"SELECT {select} FROM {source} ORDER BY st.line LIMIT %s", [limit])
+        rows = cursor.fetchall()
+        total = len(rows)
+        if total >= limit:
+            cursor.execute(f"SELECT COUNT(*) FROM {source}")
+            total = cursor.fetchone()[0]
+        return rows, total - len(rows)
+
+    def check(self, limit: int, *, correction: bool) -> tuple[list[RowError], int]:
+        """Unknown accounts, keys repeated in the file, the balance identity of known
+        accounts, and (without --correction) stored days with other values. Returns the
+        errors (at most `limit` of each) and how many more there are."""
+        errors: list[RowError] = []
+        hidden = 0
+        with connection.cursor() as cursor:
+            if self.postgres:  # statistics for the joins below (a TEMP table has none)
+                cursor.execute(f"ANALYZE {self.table}")
+            rows, more = self._errors(
+                cursor, "st.line, st.account_no",
+                f"{self.table} st LEFT JOIN clients_account a ON a.account_id = st.account_no "
+                "WHERE a.id IS NULL", limit)
+            hidden += more
+            errors += [RowError(line, "account_id", account_no,
+                                _("unknown account: load the clients file with this account "
+                                  "first"))
+                       for line, account_no in rows]
+            rows, more = self._errors(
+                cursor, "st.line, st.first_line, st.trading_day",
+                f"(SELECT line, trading_day, MIN(line) OVER (PARTITION BY account_no, "
+                f"trading_day) AS first_line FROM {self.table}) st WHERE st.line > st.first_line",
+                limit)
+            hidden += more
+            errors += [RowError(line, "trading_day", str(day),
+                                _("duplicate of line %(line)s (same %(key)s)")
+                                % {"line": first, "key": "account_id, trading_day"})
+                       for line, first, day in rows]
+            rows, more = self._errors(
+                cursor, "st.line, st.equity_raw, st.identity_expected",
+                f"{self.table} st JOIN clients_account a ON a.account_id = st.account_no "
+                "WHERE st.identity_expected IS NOT NULL", limit)
+            hidden += more
+            errors += [RowError(
+                line, "equity", equity,
+                _("equity does not add up: balance b/f + deposits − withdrawals + other "
+                  "cash + realised P/L + MTM P/L + net premium − fee = %(expected)s")
+                % {"expected": expected}) for line, equity, expected in rows]
+            if not correction:
+                rows, more = self._errors(
+                    cursor, "st.line, st.trading_day",
+                    f"{self._joined()} WHERE {_differs('s', 'st')}", limit)
+                hidden += more
+                errors += [RowError(
+                    line, "trading_day", str(day),
+                    _("a snapshot for this account is already imported for that day, use a "
+                      "correction import")) for line, day in rows]
+        errors.sort(key=lambda e: (e.line, e.column))
+        return errors, hidden
+
+    def _previous_json(self) -> str:
+        """SQL: the stored row `s` as SnapshotCorrection.previous (decimals as text)."""
+        names = (*SNAPSHOT_MONEY_COLUMNS, "risk_degree")
+        if self.postgres:
+            pairs = ", ".join(f"'{n}', s.{n}::text" for n in names)
+            return f"jsonb_build_object('line', s.line, {pairs})"
+        pairs = ", ".join(
+            f"'{n}', CASE WHEN s.{n} IS NULL THEN NULL ELSE "
+            f"printf('%%.{6 if n == 'risk_degree' else 2}f', s.{n}) END" for n in names)
+        return f"json_object('line', s.line, {pairs})"
+
+    def load(self, batch_id: int, *, correction: bool) -> LoadCounts:
+        """Store a checked file: counts created, updated (replaced) and unchanged."""
+        from clients.models import AccountSnapshot, SnapshotCorrection
+
+        counts = LoadCounts()
+        table = AccountSnapshot._meta.db_table
+        names = (*SNAPSHOT_MONEY_COLUMNS, "risk_degree")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self._joined()} "
+                           f"WHERE NOT {_differs('s', 'st')}")
+            counts.unchanged = cursor.fetchone()[0]
+            if correction:
+                now = connection.ops.adapt_datetimefield_value(timezone.now())
+                cursor.execute(
+                    f"""INSERT INTO {SnapshotCorrection._meta.db_table}
+                            (batch_id, replaced_batch_id, account_id, trading_day, previous,
+                             created_at)
+                        SELECT %s, s.batch_id, s.account_id, s.trading_day,
+                               {self._previous_json()}, %s
+                        FROM {self._joined()} WHERE {_differs('s', 'st')} ORDER BY st.line""",
+                    [batch_id, now])
+                assignments = ", ".join(f"{n} = st.{n}" for n in names)
+                cursor.execute(
+                    f"""UPDATE {table} AS s SET {assignments}, batch_id = %s, line = st.line
+                        FROM {self.table} st
+                        JOIN clients_account a ON a.account_id = st.account_no
+                        WHERE s.account_id = a.id AND s.trading_day = st.trading_day
+                          AND {_differs('s', 'st')}""",
+                    [batch_id])
+                counts.updated = cursor.rowcount
+            # Without --correction, check() refused every changed day: nothing to replace.
+            columns = ", ".join(names)
+            staged = ", ".join(f"st.{n}" for n in names)
+            cursor.execute(
+                f"""INSERT INTO {table} (batch_id, line, account_id, trading_day, {columns})
+                    SELECT %s, st.line, a.id, st.trading_day, {staged}
+                    FROM {self.table} st
+                    JOIN clients_account a ON a.account_id = st.account_no
+                    LEFT JOIN {table} s ON s.account_id = a.id AND s.trading_day = st.trading_day
+                    WHERE s.id IS NULL
+                    ORDER BY a.id, st.trading_day""",
+                [batch_id])
+            counts.created = cursor.rowcount
+        if counts.updated:
+            counts.extra["replaced_snapshots"] = counts.updated
+        aggregates.refresh_overnight_of_batch(batch_id)
+        return counts

@@ -20,21 +20,18 @@ from brokercrm.money import quantize_yuan
 from clients.idnumbers import resident_id_problem
 from clients.models import (
     Account,
-    AccountSnapshot,
     Branch,
     Client,
     ExchangeFeeRate,
     FuturesProduct,
-    SnapshotCorrection,
     StaffProfile,
 )
 from clients.models.activity import HedgeFlag, Offset, RateBasis
 from clients.models.core import AccountStatus
 
-from . import aggregates
 from . import values as v
 from .base import Column, ImportKind, ImportRefused, LoadCounts, Row, RowError, register
-from .copy import TradeStager, raw_stage_postgres
+from .copy import SnapshotStager, TradeStager, raw_stage_postgres
 
 logger = logging.getLogger(__name__)
 # PostgreSQL: COPY the raw lines and convert them in SQL (falls back to Python by itself).
@@ -367,6 +364,7 @@ RISK_TOLERANCE = Decimal("0.0001")
 @register
 class SnapshotsKind(ImportKind):
     name = "snapshots"
+    streaming = True
     natural_key = ("account_id", "trading_day")
     columns = (
         Column("account_id", ("AccountID", "资金账号", "客户号"), required=True, parse=v.text_id),
@@ -429,104 +427,50 @@ class SnapshotsKind(ImportKind):
         has_flow = bool(present & {"deposit", "withdrawal", "net_cash_flow"})
         return has_flow and {"close_pnl", "position_pnl", "fee"} <= present
 
-    def validate(self, rows, *, correction=False):
-        errors = _duplicates(rows, ("account_id", "trading_day"), "trading_day")
-        accounts = dict(
-            Account.objects.filter(account_id__in={r["account_id"] for r in rows})
-            .values_list("account_id", "pk")
-        )
-        existing = self._existing(rows, accounts)
-        for row in rows:
-            account_pk = accounts.get(row["account_id"])
-            if account_pk is None:
-                errors.append(RowError(row.line, "account_id", row["account_id"],
-                                       _("unknown account: load the clients file with this "
-                                         "account first")))
-                continue
-            values = self.values_of(row)
-            if self.identity_checkable(row.present):
-                expected = (values["pre_balance"] + values["deposit"] - values["withdrawal"]
-                            + values["other_cash"] + values["close_pnl"] + values["position_pnl"]
-                            + values["premium_net"] - values["fee"])
-                if abs(expected - values["equity"]) > IDENTITY_TOLERANCE:
-                    errors.append(RowError(
-                        row.line, "equity", str(row["equity"]),
-                        _("equity does not add up: balance b/f + deposits − withdrawals + other "
-                          "cash + realised P/L + MTM P/L + net premium − fee = %(expected)s")
-                        % {"expected": expected}))
-            old = existing.get((account_pk, row["trading_day"]))
-            if old is not None and not correction and _snapshot_differs(old, values):
-                errors.append(RowError(
-                    row.line, "trading_day", str(row["trading_day"]),
-                    _("a snapshot for this account is already imported for that day, use a "
-                      "correction import")))
-        return errors
+    def prepare(self, row: Row, checkable: bool) -> tuple:
+        """The staging tuple (copy.SNAPSHOT_STAGE_COLUMNS) of a parsed row; a row that
+        breaks the balance identity carries the expected equity for the report."""
+        values = self.values_of(row)
+        expected_text = equity_raw = None
+        if checkable:
+            expected = (values["pre_balance"] + values["deposit"] - values["withdrawal"]
+                        + values["other_cash"] + values["close_pnl"] + values["position_pnl"]
+                        + values["premium_net"] - values["fee"])
+            if abs(expected - values["equity"]) > IDENTITY_TOLERANCE:
+                expected_text, equity_raw = str(expected), str(row["equity"])
+        return (row.line, row["account_id"], row["trading_day"],
+                *(values[name] for name in SNAPSHOT_MONEY), values["risk_degree"],
+                expected_text, equity_raw)
 
-    @staticmethod
-    def _existing(rows, accounts) -> dict:
-        days = {r["trading_day"] for r in rows}
-        if not days or not accounts:
-            return {}
-        qs = AccountSnapshot.objects.filter(account_id__in=accounts.values(), trading_day__in=days)
-        return {(s.account_id, s.trading_day): s for s in qs}
+    def run(self, parsed, batch, *, correction=False):
+        """Stream the file into a staging table in chunks (copy.FLUSH_ROWS rows), check it
+        set-based, then load it: memory stays flat however large the file."""
+        from .pipeline import MAX_REPORTED_ERRORS
 
-    def load(self, batch, rows, *, correction=False):
-        counts = LoadCounts()
-        accounts = dict(
-            Account.objects.filter(account_id__in={r["account_id"] for r in rows})
-            .values_list("account_id", "pk")
-        )
-        existing = self._existing(rows, accounts)
-        new: list[AccountSnapshot] = []
-        replaced = 0
-        for row in rows:
-            account_pk = accounts[row["account_id"]]
-            values = self.values_of(row)
-            old = existing.get((account_pk, row["trading_day"]))
-            if old is None:
-                new.append(AccountSnapshot(batch=batch, line=row.line, account_id=account_pk,
-                                           trading_day=row["trading_day"], **values))
-                continue
-            if not _snapshot_differs(old, values):
-                counts.unchanged += 1
-                continue
-            if not correction:  # validate refused these already; never overwrite silently
-                raise ImportRefused([RowError(row.line, "trading_day", str(row["trading_day"]),
-                                              _("already imported for that day"))])
-            SnapshotCorrection.objects.create(
-                batch=batch, replaced_batch_id=old.batch_id, account_id=account_pk,
-                trading_day=row["trading_day"],
-                previous={"line": old.line, **{name: _json(getattr(old, name))
-                                               for name in (*SNAPSHOT_MONEY, "risk_degree")}},
-            )
-            for name, value in values.items():
-                setattr(old, name, value)
-            old.batch = batch
-            old.line = row.line
-            old.save()
-            counts.updated += 1
-            replaced += 1
-        AccountSnapshot.objects.bulk_create(new, batch_size=2000)
-        counts.created = len(new)
-        if replaced:
-            counts.extra["replaced_snapshots"] = replaced
-        aggregates.refresh_overnight_of_batch(batch.pk)
+        # The report shape of the in-memory kinds (no warnings for snapshots).
+        batch.report = {**batch.report, "warnings": []}
+        timings = parsed.timings
+        checkable = self.identity_checkable(parsed.present)
+        with transaction.atomic():
+            started = time.perf_counter()
+            stager = SnapshotStager(batch.pk)
+            for row in parsed.rows():
+                stager.add(self.prepare(row, checkable))
+            stager.flush()
+            timings["parse"] = round(time.perf_counter() - started, 3)
+
+            started = time.perf_counter()
+            errors, hidden = stager.check(MAX_REPORTED_ERRORS, correction=correction)
+            timings["validate"] = round(time.perf_counter() - started, 3)
+            if errors or parsed.error_count:
+                parsed.error_count += hidden  # batch.errors stays the exact count
+                raise ImportRefused(errors)  # rolls the staging table back too
+
+            started = time.perf_counter()
+            counts = stager.load(batch.pk, correction=correction)  # + overnight flags
+            stager.drop()
+            timings["load"] = round(time.perf_counter() - started, 3)
         return counts
-
-
-def _snapshot_differs(old: AccountSnapshot, values: dict) -> bool:
-    for name in SNAPSHOT_MONEY:
-        new = values[name]
-        current = getattr(old, name)
-        if new is None and current is None:
-            continue
-        if new is None or current is None or quantize_yuan(current) != new:
-            return True
-    return abs(Decimal(old.risk_degree) - values["risk_degree"]) > RISK_TOLERANCE
-
-
-def _json(value):
-    return None if value is None else str(value)
 
 
 # --- helpers ---------------------------------------------------------------------------------

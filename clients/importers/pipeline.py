@@ -3,8 +3,9 @@ command, drop folder).
 
 bytes → sha256 + encoding → header matched by aliases → rows parsed cell by cell
 (every error kept) → kind.validate → kind.load in one transaction → batch report
-→ AFTER_IMPORT hooks once committed. Streaming kinds (trades) take over after the
-header and read the rows once (see kinds.TradesKind and copy.py).
+→ AFTER_IMPORT hooks once committed. Streaming kinds (trades, snapshots) take over
+after the header and read the rows once (see kinds.TradesKind, kinds.SnapshotsKind and
+copy.py).
 """
 
 from __future__ import annotations
