@@ -1,5 +1,9 @@
 """One error shape for the whole API: {"detail": …, "errors": {field: [messages]}}."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -15,3 +19,14 @@ def exception_handler(exc, context):
     elif isinstance(data, list):
         response.data = {"detail": "Invalid input.", "errors": {"non_field_errors": data}}
     return response
+
+
+def call_service(fn, **kwargs):
+    """Run a service; its field errors become a 400 with the API's one error shape."""
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        raise serializers.ValidationError(detail) from None
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc) or None) from None

@@ -4,13 +4,13 @@ ever deleted through the API."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+
+from brokercrm.api import call_service
 
 from . import filters, roles, selectors, services
 from .models import Account, Client, Interaction, Prospect, Task
@@ -30,15 +30,6 @@ from .serializers import (
 WORKING_ROLES = (roles.ACCOUNT_MANAGER, roles.BRANCH_MANAGER, roles.COMPLIANCE, roles.ADMIN)
 
 
-def call_service(fn, **kwargs):
-    """Run a service; its field errors become a 400 with the API's one error shape."""
-    try:
-        return fn(**kwargs)
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        raise serializers.ValidationError(detail) from None
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or None) from None
 
 
 def _require_working_role(user):
