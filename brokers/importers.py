@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.idnumbers import resident_id_problem
+from clients.idnumbers import CHECK_DIGIT_WRONG, resident_id_problem
 from clients.importers import values as v
 from clients.importers.base import (
     Column,
@@ -152,8 +152,7 @@ class BrokersKind(ImportKind):
             broker = self._instance(row, existing.get(row["broker_code"]))
             # As for clients: a wrong check digit alone is reported, not refused (the
             # association registered the person; the shared samples carry one).
-            check_digit_only = "check digit" in (
-                resident_id_problem(broker.id_number or "") or "")
+            check_digit_only = resident_id_problem(broker.id_number or "") == CHECK_DIGIT_WRONG
             for field_name, messages in broker_problems(broker).items():
                 column = _FIELD_COLUMN.get(field_name, "")
                 value = str(row.get(column) or "") if column else ""

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from brokercrm.money import quantize_yuan
-from clients.idnumbers import resident_id_problem
+from clients.idnumbers import CHECK_DIGIT_WRONG, resident_id_problem
 from clients.models import (
     Account,
     Branch,
@@ -111,7 +111,7 @@ class ClientsKind(ImportKind):
                     # numbers (so do the shared samples). A wrong shape is refused.
                     errors.append(RowError(row.line, "id_number", row["id_number"],
                                            _id_reason(problem, row["id_number"]),
-                                           warning="check digit" in problem))
+                                           warning=problem == CHECK_DIGIT_WRONG))
             if row["branch_code"] not in branches:
                 errors.append(RowError(row.line, "branch_code", row["branch_code"],
                                        _("unknown branch: load the branches file first")))
