@@ -201,7 +201,7 @@ def main() -> None:
     batch_id = load(args.trades, args.clients, args.seed)
 
     from suitability import services
-    from suitability.models import CaseTrade, MismatchCase
+    from suitability.models import CaseTradeDay, MismatchCase
 
     with connection.cursor() as cur:
         cur.execute(FLOOR_SQL, [batch_id])  # warm the cache
@@ -220,7 +220,7 @@ def main() -> None:
         "trades": args.trades, "clients": args.clients,
         "floor_seconds": round(floor, 3), "floor_mismatched_trades": floor_hits,
         "detection_seconds": round(detection, 3), "detection": summary,
-        "cases": MismatchCase.objects.count(), "case_trades": CaseTrade.objects.count(),
+        "cases": MismatchCase.objects.count(), "case_trade_days": CaseTradeDay.objects.count(),
         "ratio": round(detection / floor, 2), "goal": "<= 2.0",
         "second_run": again, "load": os.getloadavg(),
     }

@@ -106,7 +106,6 @@ class MismatchCaseAdmin(RecordAdmin):
     list_filter = ("state", "source", "result", "product_level")
     search_fields = ("client__client_no", "client__name", "product_key")
     inlines = [TransitionInline]
-    exclude = ("trades",)
 
 
 @admin.register(models.CaseTransition)
@@ -115,10 +114,11 @@ class CaseTransitionAdmin(RecordAdmin):
     list_filter = ("action", "to_state")
 
 
-@admin.register(models.CaseTrade)
-class CaseTradeAdmin(RecordAdmin):
-    list_display = ("case", "trade")
-    raw_id_fields = ("case", "trade")
+@admin.register(models.CaseTradeDay)
+class CaseTradeDayAdmin(RecordAdmin):
+    list_display = ("case", "trading_day", "account", "exchange", "product_code", "is_option", "trades", "lots")
+    list_filter = ("trading_day",)
+    raw_id_fields = ("case", "batch", "account")
 
 
 @admin.register(models.ReturnVisit)

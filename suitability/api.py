@@ -178,7 +178,7 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
 
     def get_trade_count(self, case) -> int:
-        return case.case_trades.count()
+        return selectors.case_trade_count(case)
 
     def get_allowed_actions(self, case) -> list[str]:
         return services.case_allowed_actions(case, self.context["request"].user)

@@ -470,12 +470,13 @@ class MismatchCase(AppendOnlyModel):
     The state moves only through `services.case_transition`, which records a
     CaseTransition for every step; the snapshot fields are written at opening."""
 
+    # No database constraint on the references of a case (the client's keeps its index):
+    # detection inserts cases by the ten thousand, a per-row constraint check would lock
+    # each client row, and nothing here is ever deleted (PROTECT and append-only in Django).
     client = models.ForeignKey(
         "clients.Client", on_delete=models.PROTECT, related_name="mismatch_cases",
-        verbose_name=_("client"),
+        verbose_name=_("client"), db_constraint=False,
     )
-    # The minor references of a case carry no index and no database constraint: detection
-    # inserts cases by the ten thousand, and these rows are never deleted (PROTECT in Django).
     account = models.ForeignKey(
         "clients.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("account"), db_index=False, db_constraint=False,
@@ -508,9 +509,6 @@ class MismatchCase(AppendOnlyModel):
     )
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    trades = models.ManyToManyField(
-        "clients.Trade", through="CaseTrade", related_name="mismatch_cases", blank=True
-    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -541,28 +539,47 @@ class MismatchCase(AppendOnlyModel):
         return rules.risk_label(self.product_level)
 
 
-class CaseTrade(AppendOnlyModel):
-    """A trade attached to its case. A pure link table written by set-based detection
-    (hundreds of thousands of rows a night): no database FK constraints, whose per-row
-    checks would lock every referenced trade; both sides are never deleted."""
+class CaseTradeDay(AppendOnlyModel):
+    """The trades attached to a case, one row per import batch × account × trading day ×
+    product. Every trade of such a group is above the client's level (the level is fixed
+    for the account on the day, the product's for the product), so the group names its
+    trades exactly (`selectors.case_trades`) while detection writes one row where it
+    would write one per trade. No database FK constraints: per-row constraint checks would
+    lock every referenced row at night, and neither side is ever deleted (PROTECT)."""
 
     case = models.ForeignKey(
-        MismatchCase, on_delete=models.PROTECT, related_name="case_trades", db_constraint=False
+        MismatchCase, on_delete=models.PROTECT, related_name="trade_days", db_constraint=False,
+        verbose_name=_("case"),
     )
-    # the trade is the primary key: a trade belongs to at most one case, and the link
-    # table carries one index less (no surrogate id, no separate unique index)
-    trade = models.OneToOneField(
-        "clients.Trade", on_delete=models.PROTECT, related_name="case_link", db_constraint=False,
-        primary_key=True,
+    batch = models.ForeignKey(
+        "clients.ImportBatch", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+        db_index=False, verbose_name=_("import batch"),
     )
+    account = models.ForeignKey(
+        "clients.Account", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+        db_index=False, verbose_name=_("account"),
+    )
+    trading_day = models.DateField(_("trading day"))
+    exchange = models.CharField(_("exchange"), max_length=6)
+    product_code = models.CharField(_("product code"), max_length=10)
+    is_option = models.BooleanField(_("option"), default=False)
+    trades = models.PositiveIntegerField(_("trades"))
+    lots = models.PositiveIntegerField(_("lots"))
 
     class Meta:
-        verbose_name = _("case trade")
-        verbose_name_plural = _("case trades")
+        ordering = ["case", "trading_day", "id"]
+        verbose_name = _("case trading day")
+        verbose_name_plural = _("case trading days")
+
+    def __str__(self) -> str:
+        return f"#{self.case_id} {self.trading_day} {self.exchange}:{self.product_code} ×{self.trades}"
 
 
 class CaseTransition(AppendOnlyModel):
-    case = models.ForeignKey(MismatchCase, on_delete=models.PROTECT, related_name="transitions")
+    # No database constraint (see MismatchCase.client): one transition per opened case.
+    case = models.ForeignKey(
+        MismatchCase, on_delete=models.PROTECT, related_name="transitions", db_constraint=False
+    )
     action = models.CharField(_("action"), max_length=30)
     from_state = models.CharField(_("from"), max_length=26, choices=CaseState.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=26, choices=CaseState.choices)

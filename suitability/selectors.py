@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
+from clients.models import Trade
 from clients.selectors import clients_visible_to
 
 from . import rules
 from .models import (
     Assessment,
     CaseState,
+    CaseTradeDay,
     Conversion,
     InvestorCategoryRecord,
     MismatchCase,
@@ -178,6 +180,24 @@ def resolve_product(text: str) -> ResolvedProduct:
 
 
 # --- visibility -------------------------------------------------------------------------------
+
+
+def case_trades(case: MismatchCase) -> QuerySet[Trade]:
+    """The trades attached to the case: those of its trading-day groups."""
+    days = CaseTradeDay.objects.filter(case=case)
+    group = days.filter(
+        batch_id=OuterRef("batch_id"), account_id=OuterRef("account_id"),
+        trading_day=OuterRef("trading_day"), exchange=OuterRef("exchange"),
+        product_code=OuterRef("product_code"), is_option=OuterRef("is_option"),
+    )
+    # The accounts and days narrow the scan to the (trading_day, account) index.
+    return Trade.objects.filter(
+        account_id__in=days.values("account_id"), trading_day__in=days.values("trading_day"),
+    ).filter(Exists(group))
+
+
+def case_trade_count(case: MismatchCase) -> int:
+    return CaseTradeDay.objects.filter(case=case).aggregate(n=Sum("trades"))["n"] or 0
 
 
 def cases_visible_to(user) -> QuerySet[MismatchCase]:

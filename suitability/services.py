@@ -24,6 +24,7 @@ from .models import (
     Assessment,
     CaseSource,
     CaseState,
+    CaseTradeDay,
     CaseTransition,
     Category,
     Conversion,
@@ -496,15 +497,19 @@ def detect_mismatches_in_new_trades(*, batch_ids: list[int] | None = None) -> di
 # Levels are computed for every client when the batches hold at least one trade per
 # ALL_CLIENTS_RATIO clients; below that, only for the clients who traded.
 ALL_CLIENTS_RATIO = 4
+# The scratch tables of a run. On PostgreSQL they are UNLOGGED, not TEMP: parallel workers
+# cannot read TEMP tables, and the join over the night's trades is worth two cores. The
+# advisory lock keeps two runs off the same names; they are dropped before the commit.
+SCRATCH = ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov")
 
 
 def _detect(batches: list[int]) -> dict:
-    placeholders = ",".join(["%s"] * len(batches))
+    pg = connection.vendor == "postgresql"
+    scratch = "UNLOGGED TABLE" if pg else "TEMP TABLE"
+    in_batches = ",".join(["%s"] * len(batches))
     trade_t, account_t, client_t = Trade._meta.db_table, Account._meta.db_table, Client._meta.db_table
     case_t, transition_t = MismatchCase._meta.db_table, CaseTransition._meta.db_table
-    from .models import CaseTrade
-
-    casetrade_t = CaseTrade._meta.db_table
+    days_t = CaseTradeDay._meta.db_table
     assessment_t, category_t = Assessment._meta.db_table, InvestorCategoryRecord._meta.db_table
     catalog = selectors.Catalog()
     rule_set = RuleSet.current()
@@ -517,12 +522,19 @@ def _detect(batches: list[int]) -> dict:
         timings[name] = round(now_ - mark, 3)
         mark = now_
 
+    def resolved(exchange: str, code: str, is_option: bool) -> tuple:
+        r = catalog.for_trade(exchange, code, is_option)
+        return (exchange, code, is_option, r.product.key, r.product.level,
+                r.entry.pk if r.entry else None, r.product.flagged)
+
     with connection.cursor() as cur:
-        # 1. one scan for the distinct products and days of these batches (each product
-        #    is then resolved once) and the trades per batch
+        for table in SCRATCH:
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        # 1. one scan for the trading days and products of the batches and their trades;
+        #    each product is then resolved once
         cur.execute(
             f"SELECT batch_id, trading_day, exchange, product_code, is_option, COUNT(*) FROM {trade_t} "
-            f"WHERE batch_id IN ({placeholders}) GROUP BY batch_id, trading_day, exchange, product_code, is_option",
+            f"WHERE batch_id IN ({in_batches}) GROUP BY batch_id, trading_day, exchange, product_code, is_option",
             batches,
         )
         products, days, trade_counts = set(), set(), {}
@@ -531,27 +543,23 @@ def _detect(batches: list[int]) -> dict:
             days.add(day)
             trade_counts[batch_id] = trade_counts.get(batch_id, 0) + n
         total_trades = sum(trade_counts.values())
-        for table in ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov"):
-            cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(
-            "CREATE TEMP TABLE suit_pm (pm_id integer, exchange varchar(6), product_code varchar(10), "
-            "is_option boolean, product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
+            f"CREATE {scratch} suit_pm (exchange varchar(6), product_code varchar(10), is_option boolean, "
+            "product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
         )
-        rows = []
-        for exchange, code, is_option in products:
-            r = catalog.for_trade(exchange, code, bool(is_option))
-            rows.append((len(rows) + 1, exchange, code, bool(is_option), r.product.key, r.product.level,
-                         r.entry.pk if r.entry else None, r.product.flagged))
-        cur.executemany("INSERT INTO suit_pm VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        cur.executemany(
+            "INSERT INTO suit_pm VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [resolved(exchange, code, is_option) for exchange, code, is_option in sorted(products)],
+        )
         lap("products")
-        # 2. each client's level and category on each trading day (latest assessment
+        # 3. each client's level and category on each trading day (latest assessment
         #    made on or before the day, counted only while valid; latest category record)
         #    Kept per account (the trades' key, so the hits need no join with the
         #    accounts) and only for ordinary investors (professionals never mismatch);
         #    lvl = the client's level, 0 unassessed, -1 lowest category; allowed = the
         #    highest product level tradable without a warning.
         cur.execute(
-            "CREATE TEMP TABLE suit_lv (day date, account_id bigint, client_id bigint, lvl integer, "
+            f"CREATE {scratch} suit_lv (day date, account_id bigint, client_id bigint, lvl integer, "
             "allowed integer, assessment_id bigint)"
         )
         # A big batch touches most clients: levels for all of them beat filtering by a
@@ -561,7 +569,7 @@ def _detect(batches: list[int]) -> dict:
         if total_trades * ALL_CLIENTS_RATIO < cur.fetchone()[0]:
             only_traders = (
                 f"AND ac.id IN (SELECT DISTINCT t.account_id FROM {trade_t} t "
-                f"WHERE t.batch_id IN ({placeholders}) AND t.trading_day = %s)"
+                f"WHERE t.batch_id IN ({in_batches}) AND t.trading_day = %s)"
             )
             only_traders_params = list(batches)
         for day in sorted(days):
@@ -590,60 +598,59 @@ def _detect(batches: list[int]) -> dict:
                 """,
                 [day, day, day, day, *(only_traders_params + [day] if only_traders else [])],
             )
-        if connection.vendor == "postgresql":
+        if pg:  # the planner needs the sizes to run the join below in parallel
             cur.execute("ANALYZE suit_lv")
             cur.execute("ANALYZE suit_pm")
         lap("levels")
-        # 3. the hits: trades above what the client may trade without a warning, kept
-        #    narrow (integers)
+        # 4. the hits, grouped per batch × account × day × product as they are stored:
+        #    the trades above what the client may trade without a warning
         cur.execute(
             f"""
-            CREATE TEMP TABLE suit_hits AS
-            SELECT t.id AS trade_id, t.batch_id, lv.client_id, t.account_id, t.trading_day, pm.pm_id,
-                   lv.lvl, lv.assessment_id
+            CREATE {scratch} suit_hits AS
+            SELECT t.batch_id, t.account_id, t.trading_day, t.exchange, t.product_code, t.is_option,
+                   lv.client_id, lv.lvl, lv.assessment_id, COUNT(*) AS trades, SUM(t.volume) AS lots
             FROM {trade_t} t
+            JOIN suit_lv lv ON lv.account_id = t.account_id AND lv.day = t.trading_day
             JOIN suit_pm pm ON pm.exchange = t.exchange AND pm.product_code = t.product_code
                            AND pm.is_option = t.is_option
-            JOIN suit_lv lv ON lv.account_id = t.account_id AND lv.day = t.trading_day
-            WHERE t.batch_id IN ({placeholders})
-              AND pm.level > lv.allowed
+            WHERE t.batch_id IN ({in_batches}) AND pm.level > lv.allowed
+            GROUP BY t.batch_id, t.account_id, t.trading_day, t.exchange, t.product_code, t.is_option,
+                     lv.client_id, lv.lvl, lv.assessment_id
             """,
             batches,
         )
-        cur.execute("SELECT batch_id, COUNT(*) FROM suit_hits GROUP BY batch_id")
-        hit_counts = dict(cur.fetchall())
+        cur.execute("SELECT batch_id, SUM(trades) FROM suit_hits GROUP BY batch_id")
+        hit_counts = {batch_id: int(n) for batch_id, n in cur.fetchall()}
         lap("hits")
-        if connection.vendor == "postgresql":
-            cur.execute("ANALYZE suit_hits")
-        # 4. the distinct client × product × client level of the hits, and the case that
+        # 5. the distinct client × product × client level of the hits, and the case that
         #    already covers each: the open case for the client × product, or an accepted
         #    one opened at the same client level (the signed warning still holds).
         label = (
             "CASE WHEN h.lvl = 0 THEN 'unassessed' WHEN h.lvl = -1 THEN 'C1 lowest' "
             "ELSE 'C' || CAST(h.lvl AS TEXT) END"
         )
+        same_product = ("pm.exchange = h.exchange AND pm.product_code = h.product_code "
+                        "AND pm.is_option = h.is_option")
         cur.execute(
             f"""
-            CREATE TEMP TABLE suit_keys AS
-            SELECT h.client_id, h.pm_id, h.lvl, MAX(pm.product_key) AS product_key,
-                   MAX({label}) AS client_label, MAX(pm.level) AS product_level, MAX(pm.entry_id) AS entry_id,
+            CREATE {scratch} suit_keys AS
+            SELECT h.client_id, pm.product_key, h.lvl, MAX({label}) AS client_label,
+                   MAX(pm.level) AS product_level, MAX(pm.entry_id) AS entry_id,
                    MAX(CASE WHEN pm.flagged THEN 1 ELSE 0 END) AS flagged, MIN(h.account_id) AS account_id,
                    MIN(h.trading_day) AS first_day, MAX(h.assessment_id) AS assessment_id
-            FROM suit_hits h JOIN suit_pm pm ON pm.pm_id = h.pm_id
-            GROUP BY h.client_id, h.pm_id, h.lvl
+            FROM suit_hits h JOIN suit_pm pm ON {same_product}
+            GROUP BY h.client_id, pm.product_key, h.lvl
             """
         )
-        if connection.vendor == "postgresql":
-            cur.execute("ANALYZE suit_keys")
         cur.execute(
             f"""
-            CREATE TEMP TABLE suit_cov AS
-            SELECT k.client_id, k.pm_id, k.lvl, MAX(c.id) AS case_id
+            CREATE {scratch} suit_cov AS
+            SELECT k.client_id, k.product_key, k.lvl, MAX(c.id) AS case_id
             FROM suit_keys k
             JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
             WHERE c.state IN ('open', 'notice_given', 'warning_signed', 'under_review')
                OR (c.state = 'accepted' AND c.client_level = k.client_label)
-            GROUP BY k.client_id, k.pm_id, k.lvl
+            GROUP BY k.client_id, k.product_key, k.lvl
             """
         )
         cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {case_t}")
@@ -651,9 +658,9 @@ def _detect(batches: list[int]) -> dict:
         now = timezone.now()
         uncovered = (
             "NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = k.client_id "
-            "AND v.pm_id = k.pm_id AND v.lvl = k.lvl)"
+            "AND v.product_key = k.product_key AND v.lvl = k.lvl)"
         )
-        # 5. one new case per uncovered client × product, with its opening transition
+        # 6. one new case per uncovered client × product, with its opening transition
         cur.execute(
             f"""
             INSERT INTO {case_t} (client_id, account_id, catalog_entry_id, product_key, product_flagged,
@@ -667,6 +674,7 @@ def _detect(batches: list[int]) -> dict:
             FROM suit_keys k
             WHERE {uncovered}
             GROUP BY k.client_id, k.product_key
+            ORDER BY k.client_id, k.product_key
             """,
             [rule_set.pk, now],
         )
@@ -681,8 +689,8 @@ def _detect(batches: list[int]) -> dict:
         )
         cur.execute(
             f"""
-            INSERT INTO suit_cov (client_id, pm_id, lvl, case_id)
-            SELECT k.client_id, k.pm_id, k.lvl, c.id
+            INSERT INTO suit_cov (client_id, product_key, lvl, case_id)
+            SELECT k.client_id, k.product_key, k.lvl, c.id
             FROM suit_keys k JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
             WHERE c.id > %s AND {uncovered}
             """,
@@ -691,22 +699,25 @@ def _detect(batches: list[int]) -> dict:
         cur.execute(f"SELECT COUNT(*) FROM {case_t} WHERE id > %s", [before])
         opened = cur.fetchone()[0]
         lap("cases")
-        # 6. every hit attaches to its covering case
-        # A trade of an unchecked batch has no link yet (only this service writes links,
-        # under the lock), so a plain insert; the unique trade_id would catch a bug.
+        # 7. every hit group attaches to its covering case; a group of an unchecked batch
+        #    is new (only this service writes them, under the lock)
         cur.execute(
             f"""
-            INSERT INTO {casetrade_t} (case_id, trade_id)
-            SELECT v.case_id, h.trade_id
+            INSERT INTO {days_t} (case_id, batch_id, account_id, trading_day, exchange, product_code,
+                                  is_option, trades, lots)
+            SELECT v.case_id, h.batch_id, h.account_id, h.trading_day, h.exchange, h.product_code,
+                   h.is_option, h.trades, h.lots
             FROM suit_hits h
-            JOIN suit_cov v ON v.client_id = h.client_id AND v.pm_id = h.pm_id AND v.lvl = h.lvl
+            JOIN suit_pm pm ON {same_product}
+            JOIN suit_cov v ON v.client_id = h.client_id AND v.product_key = pm.product_key AND v.lvl = h.lvl
+            ORDER BY v.case_id
             """
         )
         lap("case_trades")
-        for table in ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov"):
+        for table in SCRATCH:
             cur.execute(f"DROP TABLE {table}")
     return {
-        "trades": sum(trade_counts.values()),
+        "trades": total_trades,
         "mismatched_trades": sum(hit_counts.values()),
         "cases_opened": opened,
         "timings": timings,

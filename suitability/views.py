@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -207,7 +208,7 @@ def _cases_csv(cases) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["case", "client_no", "branch", "manager", "product", "product_level", "client_level",
                      "source", "result", "state", "opened_at", "closed_at", "trades"])
-    for case in cases.annotate(n_trades=Count("case_trades")).order_by("id"):
+    for case in cases.annotate(n_trades=Coalesce(Sum("trade_days__trades"), 0)).order_by("id"):
         writer.writerow([
             case.pk, case.client.client_no, case.client.branch.code,
             case.client.manager.username if case.client.manager else "", case.product_key,
@@ -231,8 +232,8 @@ def case_detail(request, pk: int):
     context = {
         "case": case,
         "transitions": case.transitions.select_related("by"),
-        "trades": case.trades.select_related("account").order_by("trading_day", "id")[:200],
-        "trade_count": case.case_trades.count(),
+        "trades": selectors.case_trades(case).select_related("account").order_by("trading_day", "id")[:200],
+        "trade_count": selectors.case_trade_count(case),
         "actions": [(a, ACTION_LABELS[a], rules.STEPS[a]) for a in actions],
         "form": TransitionForm(),
         "visit_tasks": visit_tasks,

@@ -16,7 +16,7 @@ from .factories import assess
 
 RECORDS = [
     models.Assessment, models.InvestorCategoryRecord, models.Conversion, models.MismatchCase,
-    models.CaseTransition, models.CaseTrade, models.ReturnVisit, models.RuleSet,
+    models.CaseTransition, models.CaseTradeDay, models.ReturnVisit, models.RuleSet,
     models.QuestionnaireVersion, models.ProductCatalogEntry,
 ]
 

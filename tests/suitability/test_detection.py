@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from clients.models import Trade
-from suitability import services
+from suitability import selectors, services
 from suitability.models import CaseTransition, MismatchCase, ProcessedTradeBatch
 
 from .conftest import DATA
@@ -32,7 +32,8 @@ def assessed_book(sample_book, import_file_now, tmp_path):
 
 def cases_by_client():
     return {
-        (c.client.client_no, c.product_key): (c.result, c.state, c.client_level, c.product_level, c.trades.count())
+        (c.client.client_no, c.product_key): (c.result, c.state, c.client_level, c.product_level,
+                                           selectors.case_trades(c).count())
         for c in MismatchCase.objects.select_related("client")
     }
 
@@ -93,8 +94,11 @@ def test_later_trades_attach_to_the_open_case(assessed_book, import_file_now, tm
     batch = import_file_now("trades", more)
     assert batch.status == "imported", batch.report
     assert MismatchCase.objects.count() == 12
-    assert case.trades.count() == 4
-    assert case.trades.order_by("-trading_day").first().trading_day == dt.date(2026, 11, 19)
+    trades = selectors.case_trades(case)
+    assert trades.count() == selectors.case_trade_count(case) == 4
+    assert trades.order_by("-trading_day").first().trading_day == dt.date(2026, 11, 19)
+    # the rb fill of the same account and day is within C3: not the case's
+    assert set(trades.values_list("product_code", flat=True)) == {"IF"}
 
 
 def test_a_closed_case_does_not_swallow_new_trades(assessed_book, import_file_now, tmp_path, compliance_user):
@@ -109,7 +113,7 @@ def test_a_closed_case_does_not_swallow_new_trades(assessed_book, import_file_no
     )
     import_file_now("trades", more)
     cases = MismatchCase.objects.filter(client__client_no="C0004", product_key="SHFE:cu").order_by("id")
-    assert [(c.state, c.trades.count()) for c in cases] == [("rejected", 9), ("under_review", 1)]
+    assert [(c.state, selectors.case_trades(c).count()) for c in cases] == [("rejected", 9), ("under_review", 1)]
 
 
 def test_a_new_valid_assessment_before_the_trading_day_prevents_the_case(assessed_book, import_file_now):
@@ -137,3 +141,30 @@ def test_a_small_batch_computes_levels_only_for_its_clients(assessed_book, impor
     monkeypatch.setattr(services, "ALL_CLIENTS_RATIO", 0)  # force the filtered path
     import_file_now("trades", DATA / "trades_canonical.csv")
     assert cases_by_client() == EXPECTED
+
+
+def test_a_case_lists_exactly_the_trades_above_the_level(assessed_book, import_file_now):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    # C0001 (C3) traded IF (R4) and rb/m/… (R3) on the same days: only the IF fills belong
+    case = MismatchCase.objects.get(client__client_no="C0001", product_key="CFFEX:IF")
+    expected = Trade.objects.filter(account__client__client_no="C0001", product_code="IF")
+    assert set(selectors.case_trades(case).values_list("id", flat=True)) == set(expected.values_list("id", flat=True))
+    assert Trade.objects.filter(account__client__client_no="C0001").exclude(product_code="IF").exists()
+    lots = sum(expected.values_list("volume", flat=True))
+    assert sum(case.trade_days.values_list("lots", flat=True)) == lots
+
+
+def test_a_product_outside_the_reference_table_counts_r5_and_is_flagged(assessed_book):
+    from clients.models import Account
+    from tests.factories import ImportBatchFactory, TradeFactory
+
+    account = Account.objects.get(client__client_no="C0006")  # C4: R4 is fine, R5 is not
+    batch = ImportBatchFactory()
+    TradeFactory(batch=batch, account=account, exchange="SHFE", instrument="zz2601", product_code="zz")
+    TradeFactory(batch=batch, account=account, exchange="SHFE", instrument="zz2602", product_code="zz")
+    summary = services.detect_mismatches_in_new_trades()
+    assert (summary["mismatched_trades"], summary["cases_opened"]) == (2, 1)
+    case = MismatchCase.objects.get()
+    assert (case.product_key, case.product_level, case.product_flagged, case.client_level) == (
+        "SHFE:zz", 5, True, "C4")
+    assert selectors.case_trades(case).count() == 2
