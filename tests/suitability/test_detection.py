@@ -168,3 +168,15 @@ def test_a_product_outside_the_reference_table_counts_r5_and_is_flagged(assessed
     assert (case.product_key, case.product_level, case.product_flagged, case.client_level) == (
         "SHFE:zz", 5, True, "C4")
     assert selectors.case_trades(case).count() == 2
+
+
+def test_the_case_page_lists_the_attached_trades(assessed_book, import_file_now, client, compliance_user):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    case = MismatchCase.objects.get(client__client_no="C0001", product_key="CFFEX:IF")
+    client.force_login(compliance_user)
+    html = client.get(case.get_absolute_url()).content.decode()
+    instruments = set(Trade.objects.filter(account__client__client_no="C0001").values_list("instrument", flat=True))
+    if_instruments = {i for i in instruments if i.startswith("IF")}
+    assert if_instruments and all(i in html for i in if_instruments)
+    assert not any(i in html for i in instruments - if_instruments)
+    assert "<dd>3</dd>" in html  # trades attached
