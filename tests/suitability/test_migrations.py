@@ -36,7 +36,9 @@ def test_per_trade_links_are_carried_over_grouped_by_day_and_product():
     client = Client.objects.create(client_no="M0001", name="迁移客户", branch=branch, opened_on=dt.date(2020, 1, 2))
     account = Account.objects.create(account_id="70000001", client=client, opened_on=dt.date(2020, 1, 2))
     batch = ImportBatch.objects.create(kind="trades", file_name="t.csv", sha256="a" * 64, status="imported")
-    rule_set = RuleSet.objects.order_by("id").first() or RuleSet.objects.create(name="r", effective_from=dt.date(2020, 1, 1))
+    rule_set, _ = RuleSet.objects.get_or_create(
+        version="migration-test", defaults={"source": "test", "effective_from": dt.date(2020, 1, 1)}
+    )
     case = MismatchCase.objects.create(
         client=client, product_key="CFFEX:IF", source="trade", result="mismatch", state="open",
         client_level="C3", product_level=4, rule_set=rule_set,
