@@ -12,9 +12,10 @@ from clients.models.activity import FORCED_OFFSETS, HedgeFlag
 _FORCED = ", ".join(f"'{offset.value}'" for offset in FORCED_OFFSETS)
 
 
-def upsert_sql(source: str) -> str:
-    """The upsert of daily rows from `source` (an SQL FROM item aliased t, holding new trades)."""
-    return f"""
+def upsert_sql(source: str, *, merge: bool = True) -> str:
+    """The upsert of daily rows from `source` (an SQL FROM item aliased t, holding new trades).
+    merge=False: a plain insert, for a caller that knows no row exists yet for those days."""
+    sql = f"""
             INSERT INTO clients_dailyaccountactivity (
                 account_id, trading_day, trades, lots, turnover, fee, exchange_fee, net_fee,
                 hedge_lots, arbitrage_lots, forced_liquidations, close_pnl, overnight)
@@ -30,6 +31,7 @@ def upsert_sql(source: str) -> str:
                                AND s.trading_day = t.trading_day), FALSE)
             FROM {source}
             GROUP BY t.account_id, t.trading_day
+            ORDER BY t.account_id, t.trading_day
             ON CONFLICT (account_id, trading_day) DO UPDATE SET
                 trades = clients_dailyaccountactivity.trades + EXCLUDED.trades,
                 lots = clients_dailyaccountactivity.lots + EXCLUDED.lots,
@@ -45,6 +47,7 @@ def upsert_sql(source: str) -> str:
                 close_pnl = clients_dailyaccountactivity.close_pnl + EXCLUDED.close_pnl,
                 overnight = EXCLUDED.overnight
             """
+    return sql if merge else sql[:sql.index("ON CONFLICT")]
 
 
 def add_trades_of_batch(batch_id: int) -> int:

@@ -173,9 +173,16 @@ class HedgeFlag(models.TextChoices):
 class Trade(models.Model):
     """成交: one fill, belonging to its trading day (night trades → next business day)."""
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="trades")
+    # No database FOREIGN KEY on batch and account (db_constraint=False), on purpose: a
+    # million-row import would queue two deferred RI trigger checks per row, ~5 s at COMMIT.
+    # Trades are written by the trades importer, which refuses unknown accounts before it
+    # stores anything and names its own batch (the admin's forms check both exist). Django
+    # still PROTECTs both on delete, and the indexes stay (docs/imports.md, "Trades bulk path").
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="trades",
+                              db_constraint=False)
     line = models.PositiveIntegerField()
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="trades")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="trades",
+                                db_constraint=False)
     trading_day = models.DateField(_("trading day"))
     trade_date = models.DateField(_("trade date"), null=True, blank=True)
     trade_time = models.TimeField(_("trade time"), null=True, blank=True)
@@ -280,7 +287,12 @@ class DailyAccountActivity(models.Model):
     """Per-account daily aggregate of trades, kept current by each trades import,
     so recomputes never rescan raw trades."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="daily_activity")
+    # Written by the trades importer (clients/importers/aggregates.py) from trades whose
+    # account it has checked: no database FOREIGN KEY (its deferred checks cost ~2 s at
+    # COMMIT for a million-row file) and no index of its own (uniq_activity_account_day
+    # starts with account). Django still cascades deletes.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="daily_activity",
+                                db_constraint=False, db_index=False)
     trading_day = models.DateField(_("trading day"))
     trades = models.PositiveIntegerField(default=0)
     lots = models.PositiveBigIntegerField(default=0)

@@ -160,7 +160,7 @@ def test_on_postgresql_valid_trades_take_the_raw_copy_path(sample_clients, shape
     if connection.vendor != "postgresql":
         pytest.skip("the raw COPY path is PostgreSQL only")
     batch = run("trades", SAMPLES / shape)
-    assert batch.report["extra"]["trades_path"] == "postgres_raw_copy"
+    assert batch.report["extra"]["trades_path"] == "postgres_direct"
     raw = sorted(Trade.objects.values_list(*FULL))
     Trade.objects.all().delete()
     ImportBatch.objects.filter(pk=batch.pk).update(status="refused")  # allow a re-import
