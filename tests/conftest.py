@@ -54,6 +54,16 @@ def _reference_data_survives_flush(request, django_db_blocker):
             ship_reference_data()
 
 
+@pytest.fixture(autouse=True)
+def _language_does_not_leak():
+    """A request through LocaleMiddleware leaves its language active in the thread; the next
+    test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # --- the cast ------------------------------------------------------------------
 
 
