@@ -152,7 +152,7 @@ class BrokersKind(ImportKind):
             broker = self._instance(row, existing.get(row["broker_code"]))
             # As for clients: a wrong check digit alone is reported, not refused (the
             # association registered the person; the shared samples carry one).
-            check_digit_only = resident_id_problem(broker.id_number or "") == CHECK_DIGIT_WRONG
+            check_digit_only = resident_id_problem(broker.id_number or "") is CHECK_DIGIT_WRONG
             for field_name, messages in broker_problems(broker).items():
                 column = _FIELD_COLUMN.get(field_name, "")
                 value = str(row.get(column) or "") if column else ""

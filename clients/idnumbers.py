@@ -2,11 +2,15 @@
 
 import re
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
-# The one problem importers report as a warning rather than refuse (see docs/architecture.md).
-CHECK_DIGIT_WRONG = "the check digit of the resident ID number is wrong"
+# The one problem importers report as a warning rather than refuse (see docs/architecture.md);
+# resident_id_problem returns this very object, so callers may compare with it.
+CHECK_DIGIT_WRONG = _("the check digit of the resident ID number is wrong")
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -15,12 +19,12 @@ def resident_id_check_char(first17: str) -> str:
 
 
 def resident_id_problem(value: str) -> str | None:
-    """None when valid, else the reason in plain words (English; callers translate)."""
+    """None when valid, else the reason in plain words, in the active language."""
     value = value.strip().upper()
     if len(value) != 18:
-        return f"a resident ID number has 18 characters, this one has {len(value)}"
+        return gettext("a resident ID number has 18 characters, this one has %(n)s") % {"n": len(value)}
     if not _SHAPE.match(value):
-        return "a resident ID number is 17 digits and a digit or X"
+        return gettext("a resident ID number is 17 digits and a digit or X")
     if resident_id_check_char(value[:17]) != value[17]:
         return CHECK_DIGIT_WRONG
     return None

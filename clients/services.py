@@ -262,7 +262,7 @@ def prospect_convert(
     if id_number and id_type == IdType.RESIDENT_ID:
         problem = resident_id_problem(id_number)
         if problem:
-            errors["id_number"] = [_(problem)]
+            errors["id_number"] = [problem]
     if id_number and Client.objects.filter(id_number_hash=id_number_hash(id_number)).exists():
         errors.setdefault("id_number", []).append(_("A client with this ID number exists already."))
     if errors:

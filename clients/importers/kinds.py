@@ -110,8 +110,7 @@ class ClientsKind(ImportKind):
                     # verified the person at account opening, and real files carry such
                     # numbers (so do the shared samples). A wrong shape is refused.
                     errors.append(RowError(row.line, "id_number", row["id_number"],
-                                           _id_reason(problem, row["id_number"]),
-                                           warning=problem == CHECK_DIGIT_WRONG))
+                                           problem, warning=problem is CHECK_DIGIT_WRONG))
             if row["branch_code"] not in branches:
                 errors.append(RowError(row.line, "branch_code", row["branch_code"],
                                        _("unknown branch: load the branches file first")))
@@ -534,16 +533,6 @@ def _duplicates(rows, key: tuple[str, ...], column: str) -> list[RowError]:
         else:
             seen[k] = row.line
     return errors
-
-
-def _id_reason(problem: str, value: str):
-    """clients.idnumbers answers in English; the same reasons, translatable."""
-    if problem.startswith("a resident ID number has 18 characters"):
-        return _("a resident ID number has 18 characters, this one has %(n)s") % {
-            "n": len(value.strip())}
-    if problem.startswith("a resident ID number is 17 digits"):
-        return _("a resident ID number is 17 digits and a digit or X")
-    return _("the check digit of the resident ID number is wrong")
 
 
 def _changed(instance, fields: dict) -> bool:

@@ -45,3 +45,16 @@ def test_catalog_is_compiled_for_model_labels():
 def test_login_page_in_chinese(client, db):
     page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "用户名" in page and "密码" in page
+
+
+def test_id_number_reasons_follow_the_active_language():
+    from clients.idnumbers import CHECK_DIGIT_WRONG, resident_id_problem
+
+    wrong_digit, short = "310104198512121230", "31010419851212"
+    assert resident_id_problem(wrong_digit) is CHECK_DIGIT_WRONG
+    assert str(resident_id_problem(wrong_digit)) == "the check digit of the resident ID number is wrong"
+    assert resident_id_problem(short) == "a resident ID number has 18 characters, this one has 14"
+    with translation.override("zh-hans"):
+        assert str(resident_id_problem(wrong_digit)) == "居民身份证号码校验位错误"
+        assert resident_id_problem(short) == "居民身份证号码应为 18 位，此号码为 14 位"
+        assert resident_id_problem("31010419851212123Y") == "居民身份证号码为 17 位数字加 1 位数字或 X"
