@@ -179,7 +179,7 @@ def resolve_product(text: str) -> ResolvedProduct:
     return Catalog().resolve(text)
 
 
-# --- visibility -------------------------------------------------------------------------------
+# --- cases -------------------------------------------------------------------------------------
 
 
 def case_trades(case: MismatchCase) -> QuerySet[Trade]:
@@ -198,6 +198,9 @@ def case_trades(case: MismatchCase) -> QuerySet[Trade]:
 
 def case_trade_count(case: MismatchCase) -> int:
     return CaseTradeDay.objects.filter(case=case).aggregate(n=Sum("trades"))["n"] or 0
+
+
+# --- visibility -------------------------------------------------------------------------------
 
 
 def cases_visible_to(user) -> QuerySet[MismatchCase]:

@@ -552,7 +552,7 @@ def _detect(batches: list[int]) -> dict:
             [resolved(exchange, code, is_option) for exchange, code, is_option in sorted(products)],
         )
         lap("products")
-        # 3. each client's level and category on each trading day (latest assessment
+        # 2. each client's level and category on each trading day (latest assessment
         #    made on or before the day, counted only while valid; latest category record)
         #    Kept per account (the trades' key, so the hits need no join with the
         #    accounts) and only for ordinary investors (professionals never mismatch);
@@ -602,7 +602,7 @@ def _detect(batches: list[int]) -> dict:
             cur.execute("ANALYZE suit_lv")
             cur.execute("ANALYZE suit_pm")
         lap("levels")
-        # 4. the hits, grouped per batch × account × day × product as they are stored:
+        # 3. the hits, grouped per batch × account × day × product as they are stored:
         #    the trades above what the client may trade without a warning
         cur.execute(
             f"""
@@ -622,7 +622,7 @@ def _detect(batches: list[int]) -> dict:
         cur.execute("SELECT batch_id, SUM(trades) FROM suit_hits GROUP BY batch_id")
         hit_counts = {batch_id: int(n) for batch_id, n in cur.fetchall()}
         lap("hits")
-        # 5. the distinct client × product × client level of the hits, and the case that
+        # 4. the distinct client × product × client level of the hits, and the case that
         #    already covers each: the open case for the client × product, or an accepted
         #    one opened at the same client level (the signed warning still holds).
         label = (
@@ -660,7 +660,7 @@ def _detect(batches: list[int]) -> dict:
             "NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = k.client_id "
             "AND v.product_key = k.product_key AND v.lvl = k.lvl)"
         )
-        # 6. one new case per uncovered client × product, with its opening transition
+        # 5. one new case per uncovered client × product, with its opening transition
         cur.execute(
             f"""
             INSERT INTO {case_t} (client_id, account_id, catalog_entry_id, product_key, product_flagged,
@@ -699,7 +699,7 @@ def _detect(batches: list[int]) -> dict:
         cur.execute(f"SELECT COUNT(*) FROM {case_t} WHERE id > %s", [before])
         opened = cur.fetchone()[0]
         lap("cases")
-        # 7. every hit group attaches to its covering case; a group of an unchecked batch
+        # 6. every hit group attaches to its covering case; a group of an unchecked batch
         #    is new (only this service writes them, under the lock)
         cur.execute(
             f"""
