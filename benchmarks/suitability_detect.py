@@ -3,13 +3,16 @@
     flock /tmp/bench.lock .venv/bin/python benchmarks/suitability_detect.py [--trades N] [--clients N]
 
 Builds its own PostgreSQL database (bench_suitability, dropped and recreated), migrates
-it, loads clients, accounts, assessments, category records and the trades by COPY, then
-times, in the same run:
+it, loads clients, accounts, assessments, category records and the trades by COPY (the
+batch carries what the importer records on it: rows stored, products and days held), then
+times, in the same run, each the best of three runs:
   floor      a plain SQL join of the trades with the clients' levels (a precomputed
-             table) and the products' levels, counting the trades above the level;
+             table) and the products' levels, counting the trades above the level
+             (after one warm-up run);
   detection  suitability.services.detect_mismatches_in_new_trades(): resolves the day's
-             levels from the assessments, opens one case per client × product with its
-             opening transition, and attaches every mismatched trade to its case.
+             levels from the assessments, opens one case per client × product, and
+             attaches every mismatched trade to its case. The first two runs are rolled
+             back, the third commits and is checked against the floor's count.
 Goal: detection ≤ 2 × floor.
 
 --next-day also times a second night: the same fills again on the next trading day in a
@@ -77,7 +80,8 @@ def load(n_trades: int, n_clients: int, seed: int) -> int:
     rng = np.random.default_rng(seed)
     now = timezone.now().isoformat()
     branch = Branch.objects.create(code="BENCH", name="基准营业部")
-    batch = ImportBatch.objects.create(kind="trades", file_name="bench.csv", sha256="0" * 64, status="imported")
+    batch = ImportBatch.objects.create(kind="trades", file_name="bench.csv", sha256="0" * 64, status="imported",
+                                      rows=n_trades, created=n_trades)
     rule_set = RuleSet.current(DAY)
     ids = np.arange(1, n_clients + 1)
     clients = pd.DataFrame({
@@ -133,6 +137,11 @@ def load(n_trades: int, n_clients: int, seed: int) -> int:
         "turnover": price * volume * 10, "fee": 5, "exchange_fee": 1, "exchange_fee_computed": False,
         "trade_id": [f"{i:010d}" for i in range(n_trades)], "order_sys_id": "",
     })
+    # What the importer records on a trades batch: rows stored, products and days held.
+    batch.report = {"extra": {"products": sorted({(str(e), str(c), bool(o)) for e, c, o in
+                                                  zip(exchanges, codes, options, strict=True)}),
+                              "trading_days": [DAY.isoformat()]}}
+    batch.save(update_fields=["report"])
     started = time.perf_counter()
     with connection.cursor() as cur:
         copy(cur, "clients_client", list(clients.columns), clients)
@@ -163,6 +172,8 @@ def load(n_trades: int, n_clients: int, seed: int) -> int:
             cur.execute("INSERT INTO bench_product_levels VALUES (%s, %s, %s, %s)", [exchange, code, is_option, level])
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
+        # The load wrote a gigabyte of WAL: checkpoint now, not in the middle of the timings.
+        cur.execute("CHECKPOINT")
     print(f"loaded {n_clients:,} clients, {len(assessments):,} assessments, {len(categories):,} professionals, "
           f"{n_trades:,} trades by COPY in {time.perf_counter() - started:.1f} s")
     return batch.pk
@@ -194,6 +205,10 @@ def time_next_day(batch_id: int) -> dict:
             f"SELECT %s, trading_day + 1, {names} FROM clients_trade WHERE batch_id = %s",
             [batch.pk, batch_id],
         )
+        batch.rows = batch.created = cur.rowcount  # as the importer records them
+        held = ImportBatch.objects.get(pk=batch_id).report["extra"]
+        batch.report = {"extra": {**held, "trading_days": [(DAY + dt.timedelta(days=1)).isoformat()]}}
+        batch.save(update_fields=["rows", "created", "report"])
         cur.execute("VACUUM ANALYZE clients_trade")
     t0 = time.perf_counter()
     summary = services.detect_mismatches_in_new_trades()
@@ -201,6 +216,10 @@ def time_next_day(batch_id: int) -> dict:
     print(f"next day (cases already open, trades attach): {seconds:.3f} s, "
           f"{summary['mismatched_trades']:,} trades, {summary['cases_opened']:,} new cases")
     return {"seconds": round(seconds, 3), "detection": summary}
+
+
+class RolledBack(Exception):
+    """Undoes a timed detection run."""
 
 
 def main() -> None:
@@ -222,7 +241,7 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -241,9 +260,20 @@ def main() -> None:
             floor_hits = cur.fetchone()[0]
             floors.append(time.perf_counter() - t0)
     floor = min(floors)
-    t0 = time.perf_counter()
-    summary = services.detect_mismatches_in_new_trades()
-    detection = time.perf_counter() - t0
+    # The same statistic for both: the best of three runs. The first two detections are
+    # rolled back (nothing stays), the third commits and is checked below.
+    detections, summary = [], None
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                t0 = time.perf_counter()
+                summary = services.detect_mismatches_in_new_trades()
+                detections.append(time.perf_counter() - t0)
+                if attempt < 2:
+                    raise RolledBack
+        except RolledBack:
+            pass
+    detection = min(detections)
     again = services.detect_mismatches_in_new_trades()
     next_day = None
     if args.next_day:
@@ -252,15 +282,18 @@ def main() -> None:
         "trades": args.trades, "clients": args.clients,
         "floor_seconds": round(floor, 3), "floor_mismatched_trades": floor_hits,
         "detection_seconds": round(detection, 3), "detection": summary,
+        "floor_runs": [round(x, 3) for x in floors], "detection_runs": [round(x, 3) for x in detections],
         "cases": MismatchCase.objects.count(), "case_trade_days": CaseTradeDay.objects.count(),
         "ratio": round(detection / floor, 2), "goal": "<= 2.0",
         "second_run": again, "next_day": next_day, "load": os.getloadavg(),
     }
     assert summary["mismatched_trades"] == floor_hits, "detection and floor disagree"
-    print(f"floor (plain join, count of trades above level): {floor:.3f} s, {floor_hits:,} trades")
-    print(f"detection (levels on the day + cases + transitions + case trades): {detection:.3f} s, "
-          f"{summary['cases_opened']:,} cases")
-    print(f"ratio detection / floor: {detection / floor:.2f} (goal <= 2)")
+    print(f"floor (plain join, count of trades above level), best of "
+          f"{', '.join(f'{x:.3f}' for x in floors)}: {floor:.3f} s, {floor_hits:,} trades")
+    print(f"detection (levels on the day + cases + case trades), best of "
+          f"{', '.join(f'{x:.3f}' for x in detections)}: {detection:.3f} s, {summary['cases_opened']:,} cases")
+    print(f"ratio detection / floor: {detection / floor:.2f} (goal <= 2); "
+          f"first detection / floor: {detections[0] / floor:.2f}")
     print(json.dumps(result, default=str))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -164,7 +165,7 @@ class TransitionInput(serializers.Serializer):
 class CaseSerializer(serializers.ModelSerializer):
     client_no = serializers.CharField(source="client.client_no", read_only=True)
     catalog_code = serializers.CharField(source="catalog_entry.code", read_only=True, default=None)
-    transitions = TransitionSerializer(many=True, read_only=True)
+    transitions = serializers.SerializerMethodField()
     trade_count = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
@@ -176,6 +177,10 @@ class CaseSerializer(serializers.ModelSerializer):
             "assessment", "first_trading_day", "opened_at", "closed_at", "trade_count",
             "allowed_actions", "transitions",
         ]
+
+    @extend_schema_field(TransitionSerializer(many=True))
+    def get_transitions(self, case) -> list:
+        return TransitionSerializer(selectors.case_timeline(case), many=True).data
 
     def get_trade_count(self, case) -> int:
         return selectors.case_trade_count(case)
@@ -211,7 +216,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def transitions(self, request, pk=None):
         case = self.get_object()
         if request.method == "GET":
-            return Response(TransitionSerializer(case.transitions.all(), many=True).data)
+            return Response(TransitionSerializer(selectors.case_timeline(case), many=True).data)
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:

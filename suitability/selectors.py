@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from clients.models import Trade
 from clients.selectors import clients_visible_to
@@ -13,8 +14,10 @@ from clients.selectors import clients_visible_to
 from . import rules
 from .models import (
     Assessment,
+    CaseSource,
     CaseState,
     CaseTradeDay,
+    CaseTransition,
     Conversion,
     InvestorCategoryRecord,
     MismatchCase,
@@ -198,6 +201,29 @@ def case_trades(case: MismatchCase) -> QuerySet[Trade]:
 
 def case_trade_count(case: MismatchCase) -> int:
     return CaseTradeDay.objects.filter(case=case).aggregate(n=Sum("trades"))["n"] or 0
+
+
+def case_timeline(case: MismatchCase) -> list[CaseTransition]:
+    """Every step of the case in order, its opening first.
+
+    Detection in imported trades opens cases by the ten thousand and writes no opening
+    row for them: the case record already holds all the opening says (the system opened
+    it at opened_at, at these levels, from the trades of its first trading day), so the step
+    is shown from the record (no query). Cases opened by a person keep their opening row,
+    with who."""
+    steps = case.transitions.all()
+    if "transitions" not in getattr(case, "_prefetched_objects_cache", {}):
+        steps = steps.select_related("by")
+    steps = list(steps)
+    if case.source == CaseSource.TRADE and not any(step.action == "open" for step in steps):
+        steps.insert(0, CaseTransition(
+            case=case, action="open", from_state="",
+            to_state=CaseState.UNDER_REVIEW if case.result == rules.PROHIBITED else CaseState.OPEN,
+            at=case.opened_at,
+            note=f"{CaseSource.TRADE.label}: {case.client_level} vs R{case.product_level}",
+            evidence=_("trades of %(day)s") % {"day": case.first_trading_day},
+        ))
+    return steps
 
 
 # --- visibility -------------------------------------------------------------------------------

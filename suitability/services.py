@@ -500,7 +500,7 @@ ALL_CLIENTS_RATIO = 4
 # The scratch tables of a run. On PostgreSQL they are UNLOGGED, not TEMP: parallel workers
 # cannot read TEMP tables, and the join over the night's trades is worth two cores. The
 # advisory lock keeps two runs off the same names; they are dropped before the commit.
-SCRATCH = ("suit_pm", "suit_lv", "suit_hits", "suit_keys", "suit_cov")
+SCRATCH = ("suit_pm", "suit_lv", "suit_hits", "suit_cov", "suit_new")
 
 
 def _detect(batches: list[int]) -> dict:
@@ -508,7 +508,7 @@ def _detect(batches: list[int]) -> dict:
     scratch = "UNLOGGED TABLE" if pg else "TEMP TABLE"
     in_batches = ",".join(["%s"] * len(batches))
     trade_t, account_t, client_t = Trade._meta.db_table, Account._meta.db_table, Client._meta.db_table
-    case_t, transition_t = MismatchCase._meta.db_table, CaseTransition._meta.db_table
+    case_t = MismatchCase._meta.db_table
     days_t = CaseTradeDay._meta.db_table
     assessment_t, category_t = Assessment._meta.db_table, InvestorCategoryRecord._meta.db_table
     catalog = selectors.Catalog()
@@ -530,190 +530,195 @@ def _detect(batches: list[int]) -> dict:
     with connection.cursor() as cur:
         for table in SCRATCH:
             cur.execute(f"DROP TABLE IF EXISTS {table}")
-        # 1. one scan for the trading days and products of the batches and their trades;
-        #    each product is then resolved once
-        cur.execute(
-            f"SELECT batch_id, trading_day, exchange, product_code, is_option, COUNT(*) FROM {trade_t} "
-            f"WHERE batch_id IN ({in_batches}) GROUP BY batch_id, trading_day, exchange, product_code, is_option",
-            batches,
-        )
+        # 1. the products and trading days of the batches. The importer records both on
+        #    each batch it stores (report["extra"]), so the night's trades need no scan
+        #    here; a batch stored otherwise is scanned. Each product is resolved once.
+        stored = ImportBatch.objects.filter(pk__in=batches).only("pk", "created", "updated", "report")
+        holds = {b.pk: b.report.get("extra", {}) if isinstance(b.report, dict) else {} for b in stored}
         products, days, trade_counts = set(), set(), {}
-        for batch_id, day, exchange, code, is_option, n in cur.fetchall():
-            products.add((exchange, code, bool(is_option)))
-            days.add(day)
-            trade_counts[batch_id] = trade_counts.get(batch_id, 0) + n
+        unrecorded = []
+        for batch in stored:
+            held = holds[batch.pk]
+            if "products" in held and "trading_days" in held:
+                products.update((exchange, code, bool(option)) for exchange, code, option in held["products"])
+                days.update(dt.date.fromisoformat(day) for day in held["trading_days"])
+                # what the importer stored under the batch: its new trades and those it replaced
+                trade_counts[batch.pk] = batch.created + batch.updated
+            else:
+                unrecorded.append(batch.pk)
+        if unrecorded:
+            cur.execute(
+                f"SELECT batch_id, trading_day, exchange, product_code, is_option, COUNT(*) FROM {trade_t} "
+                f"WHERE batch_id IN ({','.join(['%s'] * len(unrecorded))}) "
+                "GROUP BY batch_id, trading_day, exchange, product_code, is_option",
+                unrecorded,
+            )
+            for batch_id, day, exchange, code, is_option, n in cur.fetchall():
+                products.add((exchange, code, bool(is_option)))
+                days.add(_as_date(day))
+                trade_counts[batch_id] = trade_counts.get(batch_id, 0) + n
         total_trades = sum(trade_counts.values())
+        product_rows = [(n, *resolved(*product)) for n, product in enumerate(sorted(products))]
+        # Only a client allowed less than the riskiest product traded can be above his
+        # level; the others are left out of every step below.
+        top_level = max((row[5] for row in product_rows), default=0)
         cur.execute(
-            f"CREATE {scratch} suit_pm (exchange varchar(6), product_code varchar(10), is_option boolean, "
-            "product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
+            f"CREATE {scratch} suit_pm (id integer, exchange varchar(6), product_code varchar(10), "
+            "is_option boolean, product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
         )
-        cur.executemany(
-            "INSERT INTO suit_pm VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [resolved(exchange, code, is_option) for exchange, code, is_option in sorted(products)],
-        )
+        for start in range(0, len(product_rows), 100):  # a statement per 100 rows, not per row
+            chunk = product_rows[start:start + 100]
+            cur.execute(
+                "INSERT INTO suit_pm VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
         lap("products")
         # 2. each client's level and category on each trading day (latest assessment
-        #    made on or before the day, counted only while valid; latest category record)
-        #    Kept per account (the trades' key, so the hits need no join with the
-        #    accounts) and only for ordinary investors (professionals never mismatch);
-        #    lvl = the client's level, 0 unassessed, -1 lowest category; allowed = the
-        #    highest product level tradable without a warning.
-        cur.execute(
-            f"CREATE {scratch} suit_lv (day date, account_id bigint, client_id bigint, lvl integer, "
-            "allowed integer, assessment_id bigint)"
-        )
+        #    made on or before the day, counted only while valid; latest category record),
+        #    kept per account (the trades' key) and only for ordinary investors allowed
+        #    less than top_level; lvl = the client's level, 0 unassessed, -1 lowest
+        #    category; allowed = the highest product level tradable without a warning.
+        allowed = "CASE WHEN a.level IS NULL OR a.lowest THEN 1 ELSE a.level END"
         # A big batch touches most clients: levels for all of them beat filtering by a
         # second scan of the trades; a small batch computes only its own accounts.
         cur.execute(f"SELECT COUNT(*) FROM {client_t}")
-        only_traders, only_traders_params = "", []
-        if total_trades * ALL_CLIENTS_RATIO < cur.fetchone()[0]:
-            only_traders = (
-                f"AND ac.id IN (SELECT DISTINCT t.account_id FROM {trade_t} t "
-                f"WHERE t.batch_id IN ({in_batches}) AND t.trading_day = %s)"
-            )
-            only_traders_params = list(batches)
+        only_traders = total_trades * ALL_CLIENTS_RATIO < cur.fetchone()[0]
+        per_day, params = [], []
+        day_param = "CAST(%s AS DATE)" if pg else "%s"  # SQLite keeps dates as ISO text
+
+        def latest(table: str, columns: str, dated: str) -> str:
+            """SQL: each client's latest row dated on or before the day (%s)."""
+            if pg:  # one sort, no window
+                return (f"SELECT DISTINCT ON (client_id) client_id, {columns} FROM {table} "
+                        f"WHERE {dated} <= %s ORDER BY client_id, {dated} DESC, id DESC")
+            return (f"SELECT * FROM (SELECT client_id, {columns}, ROW_NUMBER() OVER "
+                    f"(PARTITION BY client_id ORDER BY {dated} DESC, id DESC) AS rn FROM {table} "
+                    f"WHERE {dated} <= %s) WHERE rn = 1")
+
         for day in sorted(days):
-            cur.execute(
+            per_day.append(
                 f"""
-                INSERT INTO suit_lv (day, account_id, client_id, lvl, allowed, assessment_id)
-                SELECT %s, ac.id, c.id,
-                       CASE WHEN a.level IS NULL THEN 0 WHEN a.lowest THEN -1 ELSE a.level END,
-                       CASE WHEN a.level IS NULL OR a.lowest THEN 1 ELSE a.level END,
-                       a.id
+                SELECT {day_param} AS day, ac.id AS account_id, c.id AS client_id,
+                       CASE WHEN a.level IS NULL THEN 0 WHEN a.lowest THEN -1 ELSE a.level END AS lvl,
+                       {allowed} AS allowed, a.id AS assessment_id
                 FROM {client_t} c
                 JOIN {account_t} ac ON ac.client_id = c.id
-                LEFT JOIN (
-                    SELECT client_id, level, lowest, id, expires_on,
-                           ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY assessed_on DESC, id DESC) AS rn
-                    FROM {assessment_t} WHERE assessed_on <= %s
-                ) a ON a.client_id = c.id AND a.rn = 1 AND a.expires_on > %s AND a.level IS NOT NULL
-                LEFT JOIN (
-                    SELECT client_id, category,
-                           ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY effective_from DESC, id DESC) AS rn
-                    FROM {category_t} WHERE effective_from <= %s
-                ) k ON k.client_id = c.id AND k.rn = 1
+                LEFT JOIN ({latest(assessment_t, "level, lowest, id, expires_on", "assessed_on")}) a
+                       ON a.client_id = c.id AND a.expires_on > %s AND a.level IS NOT NULL
+                LEFT JOIN ({latest(category_t, "category", "effective_from")}) k ON k.client_id = c.id
                 WHERE NOT (CASE WHEN k.category IS NOT NULL THEN k.category = 'professional'
                                 ELSE c.investor_category = 'professional' END)
-                {only_traders}
-                """,
-                [day, day, day, day, *(only_traders_params + [day] if only_traders else [])],
+                  AND {allowed} < %s
+                """
+                + (f"AND ac.id IN (SELECT DISTINCT t.account_id FROM {trade_t} t "
+                   f"WHERE t.batch_id IN ({in_batches}) AND t.trading_day = %s)" if only_traders else "")
             )
+            params += [day, day, day, day, top_level, *((*batches, day) if only_traders else ())]
+        cur.execute(f"CREATE {scratch} suit_lv AS " + " UNION ALL ".join(per_day), params)
         if pg:  # the planner needs the sizes to run the join below in parallel
-            cur.execute("ANALYZE suit_lv")
-            cur.execute("ANALYZE suit_pm")
+            cur.execute("ANALYZE suit_lv, suit_pm")
         lap("levels")
         # 3. the hits, grouped per batch × account × day × product as they are stored:
-        #    the trades above what the client may trade without a warning
+        #    the trades above what the client may trade without a warning. Only numbers
+        #    cross the join: the product is its suit_pm row, which is also its case's
+        #    product (one product_key per exchange × code × option?).
+        if pg:  # join in the written order: the levels first (only candidates' trades stay)
+            cur.execute("SET LOCAL join_collapse_limit = 1")
         cur.execute(
             f"""
             CREATE {scratch} suit_hits AS
-            SELECT t.batch_id, t.account_id, t.trading_day, t.exchange, t.product_code, t.is_option,
-                   lv.client_id, lv.lvl, lv.assessment_id, COUNT(*) AS trades, SUM(t.volume) AS lots
+            SELECT t.batch_id, t.account_id, t.trading_day, pm.id AS product, COUNT(*) AS trades,
+                   SUM(t.volume) AS lots, MAX(lv.client_id) AS client_id, MAX(lv.lvl) AS lvl,
+                   MAX(lv.assessment_id) AS assessment_id
             FROM {trade_t} t
             JOIN suit_lv lv ON lv.account_id = t.account_id AND lv.day = t.trading_day
             JOIN suit_pm pm ON pm.exchange = t.exchange AND pm.product_code = t.product_code
                            AND pm.is_option = t.is_option
             WHERE t.batch_id IN ({in_batches}) AND pm.level > lv.allowed
-            GROUP BY t.batch_id, t.account_id, t.trading_day, t.exchange, t.product_code, t.is_option,
-                     lv.client_id, lv.lvl, lv.assessment_id
+            GROUP BY t.batch_id, t.account_id, t.trading_day, pm.id
             """,
             batches,
         )
+        if pg:
+            # The scratch tables below have no statistics; hash joins suit them (the
+            # planner would sort both sides of every join for merge joins).
+            cur.execute("SET LOCAL join_collapse_limit TO DEFAULT")
+            cur.execute("SET LOCAL enable_mergejoin = off")
         cur.execute("SELECT batch_id, SUM(trades) FROM suit_hits GROUP BY batch_id")
         hit_counts = {batch_id: int(n) for batch_id, n in cur.fetchall()}
         lap("hits")
-        # 4. the distinct client × product × client level of the hits, and the case that
-        #    already covers each: the open case for the client × product, or an accepted
-        #    one opened at the same client level (the signed warning still holds).
-        label = (
-            "CASE WHEN h.lvl = 0 THEN 'unassessed' WHEN h.lvl = -1 THEN 'C1 lowest' "
-            "ELSE 'C' || CAST(h.lvl AS TEXT) END"
-        )
-        same_product = ("pm.exchange = h.exchange AND pm.product_code = h.product_code "
-                        "AND pm.is_option = h.is_option")
-        cur.execute(
-            f"""
-            CREATE {scratch} suit_keys AS
-            SELECT h.client_id, pm.product_key, h.lvl, MAX({label}) AS client_label,
-                   MAX(pm.level) AS product_level, MAX(pm.entry_id) AS entry_id,
-                   MAX(CASE WHEN pm.flagged THEN 1 ELSE 0 END) AS flagged, MIN(h.account_id) AS account_id,
-                   MIN(h.trading_day) AS first_day, MAX(h.assessment_id) AS assessment_id
-            FROM suit_hits h JOIN suit_pm pm ON {same_product}
-            GROUP BY h.client_id, pm.product_key, h.lvl
-            """
-        )
+        # 4. the case that already covers each client × product × client level of the
+        #    hits: the open case for the client × product, or an accepted one opened at
+        #    the same client level (the signed warning still holds)
         cur.execute(
             f"""
             CREATE {scratch} suit_cov AS
-            SELECT k.client_id, k.product_key, k.lvl, MAX(c.id) AS case_id
-            FROM suit_keys k
-            JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
+            SELECT h.client_id, h.product, h.lvl, MAX(c.id) AS case_id
+            FROM suit_hits h
+            JOIN suit_pm pm ON pm.id = h.product
+            JOIN {case_t} c ON c.client_id = h.client_id AND c.product_key = pm.product_key
             WHERE c.state IN ('open', 'notice_given', 'warning_signed', 'under_review')
-               OR (c.state = 'accepted' AND c.client_level = k.client_label)
-            GROUP BY k.client_id, k.product_key, k.lvl
+               OR (c.state = 'accepted' AND c.client_level = {_level_label("h.lvl")})
+            GROUP BY h.client_id, h.product, h.lvl
             """
         )
-        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {case_t}")
-        before = cur.fetchone()[0]
-        now = timezone.now()
-        uncovered = (
-            "NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = k.client_id "
-            "AND v.product_key = k.product_key AND v.lvl = k.lvl)"
-        )
-        # 5. one new case per uncovered client × product, with its opening transition
+        # 5. one new case per uncovered client × product. No opening transition row: the
+        #    case record is the opening (selectors.case_timeline shows it). The ids are
+        #    drawn up front so that the trade groups find their case without reading back.
+        if pg:
+            cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [case_t])
+            new_id = f"nextval('{cur.fetchone()[0]}')"
+        else:  # one writer at a time: ids follow the largest
+            cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {case_t}")
+            new_id = f"{cur.fetchone()[0]} + ROW_NUMBER() OVER (ORDER BY client_id, product)"
         cur.execute(
             f"""
-            INSERT INTO {case_t} (client_id, account_id, catalog_entry_id, product_key, product_flagged,
+            CREATE {scratch} suit_new AS
+            SELECT {new_id} AS id, g.* FROM (
+                SELECT h.client_id, h.product, MIN(h.account_id) AS account_id, MIN(h.lvl) AS lvl,
+                       MAX(h.assessment_id) AS assessment_id, MIN(h.trading_day) AS first_day
+                FROM suit_hits h
+                WHERE NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = h.client_id
+                                  AND v.product = h.product AND v.lvl = h.lvl)
+                GROUP BY h.client_id, h.product ORDER BY h.client_id, h.product
+            ) g
+            """
+        )
+        now = timezone.now()
+        cur.execute(
+            f"""
+            INSERT INTO {case_t} (id, client_id, account_id, catalog_entry_id, product_key, product_flagged,
                 source, result, state, client_level, client_lowest, product_level, warnings,
                 assessment_id, rule_set_id, first_trading_day, opened_at)
-            SELECT k.client_id, MIN(k.account_id), MAX(k.entry_id), k.product_key, MAX(k.flagged) = 1,
-                   'trade', CASE WHEN MIN(k.lvl) <= 0 THEN 'prohibited' ELSE 'mismatch' END,
-                   CASE WHEN MIN(k.lvl) <= 0 THEN 'under_review' ELSE 'open' END,
-                   MIN(k.client_label), MIN(k.lvl) = -1, MAX(k.product_level),
-                   '[]', MAX(k.assessment_id), %s, MIN(k.first_day), %s
-            FROM suit_keys k
-            WHERE {uncovered}
-            GROUP BY k.client_id, k.product_key
-            ORDER BY k.client_id, k.product_key
+            SELECT n.id, n.client_id, n.account_id, pm.entry_id, pm.product_key, pm.flagged, 'trade',
+                   CASE WHEN n.lvl <= 0 THEN 'prohibited' ELSE 'mismatch' END,
+                   CASE WHEN n.lvl <= 0 THEN 'under_review' ELSE 'open' END,
+                   {_level_label("n.lvl")}, n.lvl = -1, pm.level, '[]', n.assessment_id, %s, n.first_day, %s
+            FROM suit_new n JOIN suit_pm pm ON pm.id = n.product ORDER BY n.id
             """,
             [rule_set.pk, now],
         )
-        cur.execute(
-            f"""
-            INSERT INTO {transition_t} (case_id, action, from_state, to_state, at, note, evidence)
-            SELECT id, 'open', '', state, %s,
-                   'Imported trades: ' || client_level || ' vs R' || CAST(product_level AS TEXT), ''
-            FROM {case_t} WHERE id > %s
-            """,
-            [now, before],
-        )
-        cur.execute(
-            f"""
-            INSERT INTO suit_cov (client_id, product_key, lvl, case_id)
-            SELECT k.client_id, k.product_key, k.lvl, c.id
-            FROM suit_keys k JOIN {case_t} c ON c.client_id = k.client_id AND c.product_key = k.product_key
-            WHERE c.id > %s AND {uncovered}
-            """,
-            [before],
-        )
-        cur.execute(f"SELECT COUNT(*) FROM {case_t} WHERE id > %s", [before])
-        opened = cur.fetchone()[0]
+        opened = cur.rowcount
         lap("cases")
-        # 6. every hit group attaches to its covering case; a group of an unchecked batch
-        #    is new (only this service writes them, under the lock)
+        # 6. every hit group attaches to its covering case, else to the case just opened
+        #    for its client × product; a group of an unchecked batch is new (only this
+        #    service writes them, under the lock)
         cur.execute(
             f"""
             INSERT INTO {days_t} (case_id, batch_id, account_id, trading_day, exchange, product_code,
                                   is_option, trades, lots)
-            SELECT v.case_id, h.batch_id, h.account_id, h.trading_day, h.exchange, h.product_code,
-                   h.is_option, h.trades, h.lots
+            SELECT COALESCE(v.case_id, n.id) AS case_id, h.batch_id, h.account_id, h.trading_day,
+                   pm.exchange, pm.product_code, pm.is_option, h.trades, h.lots
             FROM suit_hits h
-            JOIN suit_pm pm ON {same_product}
-            JOIN suit_cov v ON v.client_id = h.client_id AND v.product_key = pm.product_key AND v.lvl = h.lvl
-            ORDER BY v.case_id
+            JOIN suit_pm pm ON pm.id = h.product
+            LEFT JOIN suit_cov v ON v.client_id = h.client_id AND v.product = h.product AND v.lvl = h.lvl
+            LEFT JOIN suit_new n ON n.client_id = h.client_id AND n.product = h.product
+            ORDER BY 1
             """
         )
         lap("case_trades")
+        if pg:
+            cur.execute("SET LOCAL enable_mergejoin TO DEFAULT")
         for table in SCRATCH:
             cur.execute(f"DROP TABLE {table}")
     return {
@@ -723,6 +728,15 @@ def _detect(batches: list[int]) -> dict:
         "timings": timings,
         "per_batch": {b: (trade_counts.get(b, 0), hit_counts.get(b, 0)) for b in batches},
     }
+
+
+def _level_label(lvl: str) -> str:
+    """SQL: a case's client_level text for detection's lvl (0 unassessed, -1 lowest)."""
+    return f"CASE WHEN {lvl} = 0 THEN 'unassessed' WHEN {lvl} = -1 THEN 'C1 lowest' ELSE 'C' || CAST({lvl} AS TEXT) END"
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 @after_import("trades")

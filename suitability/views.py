@@ -231,7 +231,7 @@ def case_detail(request, pk: int):
     visit_tasks = Task.objects.filter(kind=TaskKind.RETURN_VISIT, source_type=case_type, source_id=case.pk)
     context = {
         "case": case,
-        "transitions": case.transitions.select_related("by"),
+        "transitions": selectors.case_timeline(case),
         "trades": selectors.case_trades(case).select_related("account").order_by("trading_day", "id")[:200],
         "trade_count": selectors.case_trade_count(case),
         "actions": [(a, ACTION_LABELS[a], rules.STEPS[a]) for a in actions],

@@ -407,8 +407,10 @@ class RawTrades:
                                    ("trade_time", "time"), ("exchange", "text"),
                                    ("direction", "text"), ("offset", "text"),
                                    ("hedge_flag", "text")):
-                _map_table(cursor, f"{self.m}_{name}", f"raw text, val {sql_type}",
-                           parse_all(name))
+                values = parse_all(name)
+                if name == "trading_day":
+                    self.trading_days = sorted({day for _raw, day in values})
+                _map_table(cursor, f"{self.m}_{name}", f"raw text, val {sql_type}", values)
             instruments = []
             for raw, instrument in parse_all("instrument"):
                 code, is_option = ref.split(instrument)
@@ -417,6 +419,10 @@ class RawTrades:
                     raise FallBack("unknown product")
                 instruments.append((raw, instrument, product.code, is_option, product.exchange,
                                     product.pk))
+            # What the batch holds (a superset when some rows were stored before), recorded
+            # for the detection of suitability mismatches with the trading days above.
+            self.products = sorted({(exchange, code, is_option)
+                                    for _raw, _i, code, is_option, exchange, _pk in instruments})
             _map_table(cursor, f"{self.m}_instrument",
                        "raw text, instrument text, code text, is_option boolean, exchange text, "
                        "product_id bigint", instruments)

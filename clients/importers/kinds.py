@@ -353,23 +353,28 @@ class TradesKind(ImportKind):
                     raw.drop()
                     stager.drop()
                     return LoadCounts(created=created, unchanged=parsed.rows_read - created,
-                                      extra={"trades_path": "postgres_direct"})
+                                      extra={"trades_path": "postgres_direct",
+                                             **_holds(raw.products, raw.trading_days)})
                 try:
                     with transaction.atomic():
                         raw.stage(stager)
                     path = "postgres_raw_copy"
+                    products, days = set(raw.products), set(raw.trading_days)
                 except Exception as exc:  # noqa: BLE001 — the Python path decides, exactly
                     logger.info("trades batch %s: raw COPY path gave up (%s); parsing in "
                                 "Python", batch.pk, exc)
                     parsed.rewind()
                 raw.drop()
             if path == "python":
+                products, days = set(), set()
                 for row in parsed.rows():
                     prepared = self.prepare(row, ref)
                     if isinstance(prepared, RowError):
                         parsed.add_error(prepared)
                     else:
                         stager.add(prepared)
+                        products.add((prepared[5], prepared[7], prepared[8]))  # exchange, code, option?
+                        days.add(prepared[2])
                 stager.flush()
             timings["parse"] = round(time.perf_counter() - started, 3)
 
@@ -384,7 +389,13 @@ class TradesKind(ImportKind):
             stager.drop()
             timings["load"] = round(time.perf_counter() - started, 3)
         return LoadCounts(created=created, unchanged=parsed.rows_read - created,
-                          extra={"trades_path": path, **extra})
+                          extra={"trades_path": path, **extra, **_holds(products, days)})
+
+
+def _holds(products, trading_days) -> dict:
+    """What a trades batch holds, recorded on it for suitability's mismatch detection (which
+    then needs no scan of the batch's trades): [exchange, code, option?] and ISO days."""
+    return {"products": sorted(products), "trading_days": [day.isoformat() for day in sorted(trading_days)]}
 
 
 def _session_settings() -> None:

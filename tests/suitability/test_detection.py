@@ -64,10 +64,30 @@ def test_a_trades_import_opens_one_case_per_client_and_product(assessed_book, im
     assert (batch.status, batch.created) == ("imported", 51)
     assert cases_by_client() == EXPECTED
     assert ProcessedTradeBatch.objects.get(batch=batch).mismatched_trades == 34
-    # every case starts with its opening transition, by the system
-    opening = CaseTransition.objects.filter(action="open")
-    assert opening.count() == 12
-    assert set(opening.values_list("by", flat=True)) == {None}
+    # the case record is the opening (no transition row for 12 system openings); every
+    # case's timeline starts with it: by the system, in the state it opened in, from the trades
+    assert not CaseTransition.objects.exists()
+    for case in MismatchCase.objects.all():
+        opening = selectors.case_timeline(case)[0]
+        assert (opening.action, opening.by, opening.from_state, opening.to_state, opening.at) == (
+            "open", None, "", case.state, case.opened_at)
+        assert opening.evidence == f"trades of {case.first_trading_day}"
+        assert opening.note == f"Imported trades: {case.client_level} vs R{case.product_level}"
+
+
+def test_a_detected_case_shows_its_opening_then_its_steps(assessed_book, import_file_now, client,
+                                                         compliance_user):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    case = MismatchCase.objects.get(client__client_no="C0004", product_key="SHFE:cu")
+    services.case_transition(case=case, user=compliance_user, action="reject", note="No valid assessment.")
+    client.force_login(compliance_user)
+    detail = client.get(f"/api/v1/suitability/cases/{case.pk}/").json()
+    steps = [(t["action"], t["from_state"], t["to_state"], t["by"]) for t in detail["transitions"]]
+    assert steps == [("open", "", "under_review", None), ("reject", "under_review", "rejected", "compliance")]
+    assert detail["transitions"][0]["evidence"] == "trades of 2026-11-16"
+    assert client.get(f"/api/v1/suitability/cases/{case.pk}/transitions/").json() == detail["transitions"]
+    page = client.get(f"/suitability/cases/{case.pk}/").content.decode()
+    assert page.index('data-action="open"') < page.index('data-action="reject"')
 
 
 def test_detection_is_idempotent(assessed_book, import_file_now):

@@ -73,6 +73,18 @@ def canonical():
     return header, lines
 
 
+def recorded_products(batch) -> list[tuple]:
+    return sorted(tuple(p) for p in batch.report["extra"]["products"])
+
+
+def products_of(batch) -> list[tuple]:
+    return sorted(set(Trade.objects.filter(batch=batch).values_list("exchange", "product_code", "is_option")))
+
+
+def days_of(batch) -> list[str]:
+    return sorted({day.isoformat() for day in Trade.objects.filter(batch=batch).values_list("trading_day", flat=True)})
+
+
 @pytest.mark.parametrize("shape", TRADE_SHAPES)
 def test_direct_staged_and_python_paths_store_the_same(sample_clients, shape, monkeypatch):
     postgres_only()
@@ -88,7 +100,9 @@ def test_direct_staged_and_python_paths_store_the_same(sample_clients, shape, mo
     monkeypatch.setattr(copy.TradeStager, "insert_direct", decline)
     staged = run("trades", SAMPLES / shape)
     assert staged.report["extra"] == {"trades_path": "postgres_raw_copy",
-                                      "direct_insert_declined": "FallBack"}
+                                      "direct_insert_declined": "FallBack",
+                                      "products": batch.report["extra"]["products"],
+                                      "trading_days": batch.report["extra"]["trading_days"]}
     assert (staged.created, staged.unchanged) == (batch.created, batch.unchanged)
     assert stored() == direct
 
@@ -97,6 +111,9 @@ def test_direct_staged_and_python_paths_store_the_same(sample_clients, shape, mo
     python = run("trades", SAMPLES / shape)
     assert python.report["extra"]["trades_path"] == "python"
     assert stored() == direct
+    # every path records exactly the products and days the batch holds (detection reads them)
+    assert recorded_products(python) == recorded_products(batch) == products_of(python)
+    assert python.report["extra"]["trading_days"] == batch.report["extra"]["trading_days"] == days_of(python)
 
 
 def test_stored_keys_hand_over_to_the_staged_path_and_count_unchanged(sample_clients,
@@ -108,9 +125,12 @@ def test_stored_keys_hand_over_to_the_staged_path_and_count_unchanged(sample_cli
     # 10 rows stored by the first file + 21 new ones: the direct insert hits the unique key.
     batch = run("trades", write(tmp_path, "second.csv", header, lines[20:]))
     assert batch.status == "imported", batch.report["errors"]
-    assert batch.report["extra"] == {"trades_path": "postgres_raw_copy",
-                                     "direct_insert_declined": "IntegrityError"}
+    assert {k: v for k, v in batch.report["extra"].items() if k not in ("products", "trading_days")} == {
+        "trades_path": "postgres_raw_copy", "direct_insert_declined": "IntegrityError"}
     assert (batch.created, batch.unchanged) == (len(lines) - 30, 10)
+    # the file's products and days: a superset of what the batch stored
+    assert set(products_of(batch)) <= set(recorded_products(batch))
+    assert set(days_of(batch)) <= set(batch.report["extra"]["trading_days"])
     assert Trade.objects.count() == len(lines)
     assert sorted(DailyAccountActivity.objects.values_list(*DAILY)) == daily_from_trades()
 
