@@ -75,6 +75,20 @@ def test_a_trades_import_opens_one_case_per_client_and_product(assessed_book, im
         assert opening.note == f"Imported trades: {case.client_level} vs R{case.product_level}"
 
 
+@pytest.mark.parametrize("recorded", [True, False], ids=["batch-record", "scan"])
+def test_products_and_days_from_the_batch_record_or_a_scan_find_the_same(assessed_book, import_file_now,
+                                                                         monkeypatch, recorded):
+    from clients.importers import kinds
+
+    if not recorded:  # a batch without the importer's record of what it holds is scanned
+        monkeypatch.setattr(kinds, "_holds", lambda products, days: {})
+    batch = import_file_now("trades", DATA / "trades_canonical.csv")
+    assert ("products" in batch.report["extra"]) is recorded
+    assert cases_by_client() == EXPECTED
+    processed = ProcessedTradeBatch.objects.get(batch=batch)
+    assert (processed.trades, processed.mismatched_trades) == (51, 34)
+
+
 def test_a_detected_case_shows_its_opening_then_its_steps(assessed_book, import_file_now, client,
                                                          compliance_user):
     import_file_now("trades", DATA / "trades_canonical.csv")
