@@ -533,12 +533,10 @@ def _detect(batches: list[int]) -> dict:
         # 1. the products and trading days of the batches. The importer records both on
         #    each batch it stores (report["extra"]), so the night's trades need no scan
         #    here; a batch stored otherwise is scanned. Each product is resolved once.
-        stored = ImportBatch.objects.filter(pk__in=batches).only("pk", "created", "updated", "report")
-        holds = {b.pk: b.report.get("extra", {}) if isinstance(b.report, dict) else {} for b in stored}
         products, days, trade_counts = set(), set(), {}
         unrecorded = []
-        for batch in stored:
-            held = holds[batch.pk]
+        for batch in ImportBatch.objects.filter(pk__in=batches).only("pk", "created", "updated", "report"):
+            held = (batch.report or {}).get("extra", {})
             if "products" in held and "trading_days" in held:
                 products.update((exchange, code, bool(option)) for exchange, code, option in held["products"])
                 days.update(dt.date.fromisoformat(day) for day in held["trading_days"])
