@@ -17,6 +17,10 @@ Goal: detection ≤ 2 × floor.
 
 --next-day also times a second night: the same fills again on the next trading day in a
 new batch, when every case is already open and the mismatched trades only attach.
+--stored-order stores the trades sorted by account and trading day, as the importer stores a
+file, instead of in the generated file's random order. Both joins then probe their hash
+tables in account order, which makes the floor about twice as fast; detection's writes
+(cases, trade groups) do not get faster, so the ratio is higher.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ def copy(cur, table: str, columns: list[str], frame) -> None:
     cur.copy_expert(f"COPY {table} ({', '.join(chr(34) + c + chr(34) for c in columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
-def load(n_trades: int, n_clients: int, seed: int) -> int:
+def load(n_trades: int, n_clients: int, seed: int, stored_order: bool = False) -> int:
     import numpy as np
     import pandas as pd
     from django.db import connection
@@ -137,6 +141,8 @@ def load(n_trades: int, n_clients: int, seed: int) -> int:
         "turnover": price * volume * 10, "fee": 5, "exchange_fee": 1, "exchange_fee_computed": False,
         "trade_id": [f"{i:010d}" for i in range(n_trades)], "order_sys_id": "",
     })
+    if stored_order:  # as the importer stores a file: sorted by account and trading day
+        trades = trades.sort_values(["account_id", "trading_day", "line"], kind="stable")
     # What the importer records on a trades batch: rows stored, products and days held.
     batch.report = {"extra": {"products": sorted({(str(e), str(c), bool(o)) for e, c, o in
                                                   zip(exchanges, codes, options, strict=True)}),
@@ -228,6 +234,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--next-day", action="store_true", help="also time a second night (cases exist)")
+    parser.add_argument("--stored-order", action="store_true",
+                        help="store the trades sorted by account and day, as the importer does "
+                             "(default: in the file's random order)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_suitability"))
     args = parser.parse_args()
@@ -246,7 +255,7 @@ def main() -> None:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"migrated in {time.perf_counter() - started:.1f} s")
-    batch_id = load(args.trades, args.clients, args.seed)
+    batch_id = load(args.trades, args.clients, args.seed, args.stored_order)
 
     from suitability import services
     from suitability.models import CaseTradeDay, MismatchCase
