@@ -135,6 +135,41 @@ def test_later_trades_attach_to_the_open_case(assessed_book, import_file_now, tm
     assert set(trades.values_list("product_code", flat=True)) == {"IF"}
 
 
+def test_an_accepted_case_keeps_later_trades_at_the_same_level_only(assessed_book, import_file_now, tmp_path,
+                                                                   manager_a, compliance_user):
+    from clients.models import Client
+
+    from .factories import assess
+
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    person = Client.objects.get(client_no="C0001")
+    person.manager = manager_a
+    person.save()
+    case = MismatchCase.objects.get(client=person, product_key="CFFEX:IF")  # C3 vs R4
+    for action, fields, user in [
+        ("give_notice", {}, manager_a),
+        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager_a),
+        ("submit_for_review", {}, manager_a),
+        ("accept", {"note": "Experienced; warning signed."}, compliance_user),
+    ]:
+        case = services.case_transition(case=case, user=user, action=action, **fields).case
+    header = "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
+    same_level = tmp_path / "same.csv"
+    same_level.write_text(header + "80010001,2026-11-19,CFFEX,IF2512,B,O,3900,1,1170000,30,99000011\n", encoding="utf-8")
+    import_file_now("trades", same_level)
+    # the signed warning still holds at C3: the trade attaches to the accepted case
+    assert MismatchCase.objects.filter(client=person, product_key="CFFEX:IF").count() == 1
+    assert selectors.case_trades(case).filter(trading_day=dt.date(2026, 11, 19)).count() == 1
+    # the client is re-assessed C2: the warning signed at C3 no longer covers → a new case
+    assess(person, 2, on=dt.date(2026, 11, 19))
+    lower = tmp_path / "lower.csv"
+    lower.write_text(header + "80010001,2026-11-20,CFFEX,IF2512,B,O,3900,1,1170000,30,99000012\n", encoding="utf-8")
+    import_file_now("trades", lower)
+    cases = MismatchCase.objects.filter(client=person, product_key="CFFEX:IF").order_by("id")
+    assert [(c.state, c.client_level, selectors.case_trade_count(c)) for c in cases] == [
+        ("accepted", "C3", selectors.case_trade_count(case)), ("open", "C2", 1)]
+
+
 def test_a_closed_case_does_not_swallow_new_trades(assessed_book, import_file_now, tmp_path, compliance_user):
     import_file_now("trades", DATA / "trades_canonical.csv")
     case = MismatchCase.objects.get(client__client_no="C0004", product_key="SHFE:cu")
