@@ -218,7 +218,7 @@ def case_timeline(case: MismatchCase) -> list[CaseTransition]:
     if case.source == CaseSource.TRADE and not any(step.action == "open" for step in steps):
         steps.insert(0, CaseTransition(
             case=case, action="open", from_state="",
-            to_state=CaseState.UNDER_REVIEW if case.result == rules.PROHIBITED else CaseState.OPEN,
+            to_state=rules.initial_state(case.result),
             at=case.opened_at,
             note=f"{CaseSource.TRADE.label}: {case.client_level} vs R{case.product_level}",
             evidence=_("trades of %(day)s") % {"day": case.first_trading_day},
