@@ -584,10 +584,7 @@ class CaseTradeDay(AppendOnlyModel):
 
 
 class CaseTransition(AppendOnlyModel):
-    # No database constraint (see MismatchCase.client): one transition per opened case.
-    case = models.ForeignKey(
-        MismatchCase, on_delete=models.PROTECT, related_name="transitions", db_constraint=False
-    )
+    case = models.ForeignKey(MismatchCase, on_delete=models.PROTECT, related_name="transitions")
     action = models.CharField(_("action"), max_length=30)
     from_state = models.CharField(_("from"), max_length=26, choices=CaseState.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=26, choices=CaseState.choices)
