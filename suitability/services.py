@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from brokercrm.db import local_setting
 from clients import roles
 from clients.importers.base import after_import
 from clients.models import Account, Client, ImportBatch, Task, Trade
@@ -620,103 +621,99 @@ def _detect(batches: list[int]) -> dict:
         #    the trades above what the client may trade without a warning. Only numbers
         #    cross the join: the product is its suit_pm row, which is also its case's
         #    product (one product_key per exchange × code × option?).
-        if pg:  # join in the written order: the levels first (only candidates' trades stay)
-            cur.execute("SET LOCAL join_collapse_limit = 1")
-        cur.execute(
-            f"""
-            CREATE {scratch} suit_hits AS
-            SELECT t.batch_id, t.account_id, t.trading_day, pm.id AS product, COUNT(*) AS trades,
-                   SUM(t.volume) AS lots, MAX(lv.client_id) AS client_id, MAX(lv.lvl) AS lvl,
-                   MAX(lv.assessment_id) AS assessment_id
-            FROM {trade_t} t
-            JOIN suit_lv lv ON lv.account_id = t.account_id AND lv.day = t.trading_day
-            JOIN suit_pm pm ON pm.exchange = t.exchange AND pm.product_code = t.product_code
-                           AND pm.is_option = t.is_option
-            WHERE t.batch_id IN ({in_batches}) AND pm.level > lv.allowed
-            GROUP BY t.batch_id, t.account_id, t.trading_day, pm.id
-            """,
-            batches,
-        )
-        if pg:
-            # The scratch tables below have no statistics; hash joins suit them (the
-            # planner would sort both sides of every join for merge joins).
-            cur.execute("SET LOCAL join_collapse_limit TO DEFAULT")
-            cur.execute("SET LOCAL enable_mergejoin = off")
+        # Joined in the written order: the levels first, so only candidates' trades stay.
+        with local_setting(cur, "join_collapse_limit", "1"):
+            cur.execute(
+                f"""
+                CREATE {scratch} suit_hits AS
+                SELECT t.batch_id, t.account_id, t.trading_day, pm.id AS product, COUNT(*) AS trades,
+                       SUM(t.volume) AS lots, MAX(lv.client_id) AS client_id, MAX(lv.lvl) AS lvl,
+                       MAX(lv.assessment_id) AS assessment_id
+                FROM {trade_t} t
+                JOIN suit_lv lv ON lv.account_id = t.account_id AND lv.day = t.trading_day
+                JOIN suit_pm pm ON pm.exchange = t.exchange AND pm.product_code = t.product_code
+                               AND pm.is_option = t.is_option
+                WHERE t.batch_id IN ({in_batches}) AND pm.level > lv.allowed
+                GROUP BY t.batch_id, t.account_id, t.trading_day, pm.id
+                """,
+                batches,
+            )
         cur.execute("SELECT batch_id, SUM(trades) FROM suit_hits GROUP BY batch_id")
         hit_counts = {batch_id: int(n) for batch_id, n in cur.fetchall()}
         lap("hits")
-        # 4. the case that already covers each client × product × client level of the
-        #    hits: the open case for the client × product, or an accepted one opened at
-        #    the same client level (the signed warning still holds)
-        cur.execute(
-            f"""
-            CREATE {scratch} suit_cov AS
-            SELECT h.client_id, h.product, h.lvl, MAX(c.id) AS case_id
-            FROM suit_hits h
-            JOIN suit_pm pm ON pm.id = h.product
-            JOIN {case_t} c ON c.client_id = h.client_id AND c.product_key = pm.product_key
-            WHERE c.state IN ('open', 'notice_given', 'warning_signed', 'under_review')
-               OR (c.state = 'accepted' AND c.client_level = {_level_label("h.lvl")})
-            GROUP BY h.client_id, h.product, h.lvl
-            """
-        )
-        # 5. one new case per uncovered client × product. No opening transition row: the
-        #    case record is the opening (selectors.case_timeline shows it). The ids are
-        #    drawn up front so that the trade groups find their case without reading back.
-        if pg:
-            cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [case_t])
-            new_id = f"nextval('{cur.fetchone()[0]}')"
-        else:  # one writer at a time: ids follow the largest
-            cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {case_t}")
-            new_id = f"{cur.fetchone()[0]} + ROW_NUMBER() OVER (ORDER BY client_id, product)"
-        cur.execute(
-            f"""
-            CREATE {scratch} suit_new AS
-            SELECT {new_id} AS id, g.* FROM (
-                SELECT h.client_id, h.product, MIN(h.account_id) AS account_id, MIN(h.lvl) AS lvl,
-                       MAX(h.assessment_id) AS assessment_id, MIN(h.trading_day) AS first_day
+        # The scratch tables have no statistics; hash joins suit them (the planner
+        # would sort both sides of every join for merge joins).
+        with local_setting(cur, "enable_mergejoin", "off"):
+            # 4. the case that already covers each client × product × client level of the
+            #    hits: the open case for the client × product, or an accepted one opened at
+            #    the same client level (the signed warning still holds)
+            cur.execute(
+                f"""
+                CREATE {scratch} suit_cov AS
+                SELECT h.client_id, h.product, h.lvl, MAX(c.id) AS case_id
                 FROM suit_hits h
-                WHERE NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = h.client_id
-                                  AND v.product = h.product AND v.lvl = h.lvl)
-                GROUP BY h.client_id, h.product ORDER BY h.client_id, h.product
-            ) g
-            """
-        )
-        now = timezone.now()
-        cur.execute(
-            f"""
-            INSERT INTO {case_t} (id, client_id, account_id, catalog_entry_id, product_key, product_flagged,
-                source, result, state, client_level, client_lowest, product_level, warnings,
-                assessment_id, rule_set_id, first_trading_day, opened_at)
-            SELECT n.id, n.client_id, n.account_id, pm.entry_id, pm.product_key, pm.flagged, 'trade',
-                   CASE WHEN n.lvl <= 0 THEN 'prohibited' ELSE 'mismatch' END,
-                   CASE WHEN n.lvl <= 0 THEN 'under_review' ELSE 'open' END,
-                   {_level_label("n.lvl")}, n.lvl = -1, pm.level, '[]', n.assessment_id, %s, n.first_day, %s
-            FROM suit_new n JOIN suit_pm pm ON pm.id = n.product ORDER BY n.id
-            """,
-            [rule_set.pk, now],
-        )
-        opened = cur.rowcount
-        lap("cases")
-        # 6. every hit group attaches to its covering case, else to the case just opened
-        #    for its client × product; a group of an unchecked batch is new (only this
-        #    service writes them, under the lock)
-        cur.execute(
-            f"""
-            INSERT INTO {days_t} (case_id, batch_id, account_id, trading_day, exchange, product_code,
-                                  is_option, trades, lots)
-            SELECT COALESCE(v.case_id, n.id) AS case_id, h.batch_id, h.account_id, h.trading_day,
-                   pm.exchange, pm.product_code, pm.is_option, h.trades, h.lots
-            FROM suit_hits h
-            JOIN suit_pm pm ON pm.id = h.product
-            LEFT JOIN suit_cov v ON v.client_id = h.client_id AND v.product = h.product AND v.lvl = h.lvl
-            LEFT JOIN suit_new n ON n.client_id = h.client_id AND n.product = h.product
-            ORDER BY 1
-            """
-        )
-        lap("case_trades")
-        if pg:
-            cur.execute("SET LOCAL enable_mergejoin TO DEFAULT")
+                JOIN suit_pm pm ON pm.id = h.product
+                JOIN {case_t} c ON c.client_id = h.client_id AND c.product_key = pm.product_key
+                WHERE c.state IN ('open', 'notice_given', 'warning_signed', 'under_review')
+                   OR (c.state = 'accepted' AND c.client_level = {_level_label("h.lvl")})
+                GROUP BY h.client_id, h.product, h.lvl
+                """
+            )
+            # 5. one new case per uncovered client × product. No opening transition row: the
+            #    case record is the opening (selectors.case_timeline shows it). The ids are
+            #    drawn up front so that the trade groups find their case without reading back.
+            if pg:
+                cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [case_t])
+                new_id = f"nextval('{cur.fetchone()[0]}')"
+            else:  # one writer at a time: ids follow the largest
+                cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {case_t}")
+                new_id = f"{cur.fetchone()[0]} + ROW_NUMBER() OVER (ORDER BY client_id, product)"
+            cur.execute(
+                f"""
+                CREATE {scratch} suit_new AS
+                SELECT {new_id} AS id, g.* FROM (
+                    SELECT h.client_id, h.product, MIN(h.account_id) AS account_id, MIN(h.lvl) AS lvl,
+                           MAX(h.assessment_id) AS assessment_id, MIN(h.trading_day) AS first_day
+                    FROM suit_hits h
+                    WHERE NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = h.client_id
+                                      AND v.product = h.product AND v.lvl = h.lvl)
+                    GROUP BY h.client_id, h.product ORDER BY h.client_id, h.product
+                ) g
+                """
+            )
+            now = timezone.now()
+            cur.execute(
+                f"""
+                INSERT INTO {case_t} (id, client_id, account_id, catalog_entry_id, product_key, product_flagged,
+                    source, result, state, client_level, client_lowest, product_level, warnings,
+                    assessment_id, rule_set_id, first_trading_day, opened_at)
+                SELECT n.id, n.client_id, n.account_id, pm.entry_id, pm.product_key, pm.flagged, 'trade',
+                       CASE WHEN n.lvl <= 0 THEN 'prohibited' ELSE 'mismatch' END,
+                       CASE WHEN n.lvl <= 0 THEN 'under_review' ELSE 'open' END,
+                       {_level_label("n.lvl")}, n.lvl = -1, pm.level, '[]', n.assessment_id, %s, n.first_day, %s
+                FROM suit_new n JOIN suit_pm pm ON pm.id = n.product ORDER BY n.id
+                """,
+                [rule_set.pk, now],
+            )
+            opened = cur.rowcount
+            lap("cases")
+            # 6. every hit group attaches to its covering case, else to the case just opened
+            #    for its client × product; a group of an unchecked batch is new (only this
+            #    service writes them, under the lock)
+            cur.execute(
+                f"""
+                INSERT INTO {days_t} (case_id, batch_id, account_id, trading_day, exchange, product_code,
+                                      is_option, trades, lots)
+                SELECT COALESCE(v.case_id, n.id) AS case_id, h.batch_id, h.account_id, h.trading_day,
+                       pm.exchange, pm.product_code, pm.is_option, h.trades, h.lots
+                FROM suit_hits h
+                JOIN suit_pm pm ON pm.id = h.product
+                LEFT JOIN suit_cov v ON v.client_id = h.client_id AND v.product = h.product AND v.lvl = h.lvl
+                LEFT JOIN suit_new n ON n.client_id = h.client_id AND n.product = h.product
+                ORDER BY 1
+                """
+            )
+            lap("case_trades")
         for table in SCRATCH:
             cur.execute(f"DROP TABLE {table}")
     return {

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import io
 import re
-from contextlib import contextmanager
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from brokercrm.db import local_setting
 from clients.models.activity import Trade
 
 from . import aggregates
@@ -212,7 +212,7 @@ class TradeStager(Stager):
             (merge,) = cursor.fetchone()
             # The RETURNING rows come sorted by account and day: a sort and a GroupAggregate
             # beat hashing 800k groups and sorting them again for the insert.
-            with _local_setting(cursor, "enable_hashagg", "off"):
+            with local_setting(cursor, "enable_hashagg", "off"):
                 cursor.execute(_insert_with_aggregates(insert, merge=merge), [batch_id])
                 created = cursor.fetchone()[0]
         if created != raw.rows:  # cannot happen: every line is inserted or the statement fails
@@ -252,17 +252,6 @@ def _insert_with_aggregates(insert: str, *, merge: bool = True) -> str:
     return (f"WITH t AS ({insert} {returning}), "
             f"d AS ({aggregates.upsert_sql('t', merge=merge)}) "
             f"SELECT COUNT(*) FROM t")
-
-
-@contextmanager
-def _local_setting(cursor, name: str, value: str):
-    """PostgreSQL: `name` = `value` for the statements inside, then back to what it was (both
-    transaction-local, like SET LOCAL)."""
-    cursor.execute("SELECT current_setting(%s)", [name])
-    (previous,) = cursor.fetchone()
-    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-    yield
-    cursor.execute("SELECT set_config(%s, %s, true)", [name, previous])
 
 
 def _sqlite_value(value):
@@ -436,7 +425,7 @@ class RawTrades:
                 FROM clients_exchangefeerate r""")
             # Statistics for the plans of converted() (a TEMP table has none): the row count
             # matters, not the columns' histograms, so a small sample does (0.3 s → 0.05 s).
-            with _local_setting(cursor, "default_statistics_target", "10"):
+            with local_setting(cursor, "default_statistics_target", "10"):
                 cursor.execute(f"ANALYZE {self.table}, {self.rates}")
 
     def cell(self, name: str) -> str:
