@@ -2,8 +2,12 @@
 read-only here (their writes go through services, corrections are new records)."""
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from . import models
+from . import models, selectors
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -105,7 +109,22 @@ class MismatchCaseAdmin(RecordAdmin):
                     "product_level", "opened_at")
     list_filter = ("state", "source", "result", "product_level")
     search_fields = ("client__client_no", "client__name", "product_key")
+    readonly_fields = ("timeline",)
     inlines = [TransitionInline]
+
+    @admin.display(description=_("Timeline"))
+    def timeline(self, case: models.MismatchCase) -> str:
+        """The whole timeline, as on the case page: a case detected in imported trades has
+        no stored opening row (its record is the opening), so the inline alone would start
+        at its second step."""
+        steps = format_html_join(
+            "", "<li>{} · {} · {} → {} · {} · {} {}</li>",
+            ((localtime(step.at).strftime("%Y-%m-%d %H:%M:%S"), step.action,
+              step.get_from_state_display() or "—", step.get_to_state_display(),
+              step.by or gettext("system"), step.note, step.evidence)
+             for step in selectors.case_timeline(case)),
+        )
+        return format_html('<ol class="case-timeline">{}</ol>', steps)
 
 
 @admin.register(models.CaseTransition)

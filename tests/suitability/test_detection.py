@@ -239,6 +239,21 @@ def test_a_product_outside_the_reference_table_counts_r5_and_is_flagged(assessed
     assert selectors.case_trades(case).count() == 2
 
 
+def test_the_admin_shows_a_detected_case_s_whole_timeline(assessed_book, import_file_now, client,
+                                                          compliance_user, admin_user_role):
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    case = MismatchCase.objects.get(client__client_no="C0004", product_key="SHFE:cu")
+    services.case_transition(case=case, user=compliance_user, action="reject", note="No valid assessment.")
+    client.force_login(admin_user_role)
+    page = client.get(f"/admin/suitability/mismatchcase/{case.pk}/change/").content.decode()
+    timeline = page[page.index('<ol class="case-timeline">'):]
+    timeline = timeline[:timeline.index("</ol>")]
+    # the opening is the case record itself (no stored row), then the stored reject step
+    assert timeline.count("<li>") == 2
+    assert timeline.index("trades of 2026-11-16") < timeline.index("No valid assessment.")
+    assert "system" in timeline.split("</li>")[0] and "compliance" in timeline.split("</li>")[1]
+
+
 def test_the_case_page_lists_the_attached_trades(assessed_book, import_file_now, client, compliance_user):
     import_file_now("trades", DATA / "trades_canonical.csv")
     case = MismatchCase.objects.get(client__client_no="C0001", product_key="CFFEX:IF")
