@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
@@ -44,6 +45,7 @@ from .models import (
     RuleSet,
 )
 
+CASES_PER_PAGE = 100
 ACTION_LABELS = {
     "give_notice": _l("Record notice given to the client"),
     "sign_warning": _l("Record the signed special risk warning"),
@@ -189,14 +191,19 @@ def case_list(request):
     form, cases = _filtered_cases(request)
     if request.GET.get("export") == "csv":
         return _cases_csv(cases)
+    # Oldest first (ageing); the id breaks ties, since one night's detection opens its
+    # cases at a single instant and pages must not repeat or skip any of them.
+    page = Paginator(cases.order_by("opened_at", "id"), CASES_PER_PAGE).get_page(request.GET.get("page"))
     today = timezone.now()
-    rows = [(case, (today - case.opened_at).days) for case in cases.order_by("opened_at")[:500]]
+    rows = [(case, (today - case.opened_at).days) for case in page]
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
-        "form": form, "rows": rows, "total": cases.count(),
+        "form": form, "rows": rows, "page": page, "total": page.paginator.count,
         "by_branch": cases.values("client__branch__code", "client__branch__name").annotate(n=Count("id")).order_by("-n"),
         "by_manager": cases.values("client__manager__username").annotate(n=Count("id")).order_by("-n"),
         "by_product": cases.values("product_key", "product_level").annotate(n=Count("id")).order_by("-n"),
-        "query": request.GET.urlencode(),
+        "query": query.urlencode(),
     }
     return render(request, "suitability/case_list.html", context)
 

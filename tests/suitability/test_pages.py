@@ -87,6 +87,26 @@ def test_the_queue_shows_counts_ageing_and_exports_csv(client, compliance_user, 
     assert "SHFE:cu" not in client.get("/suitability/cases/?product_level=4").content.decode()
 
 
+def test_the_queue_pages_through_every_case_oldest_first(client, compliance_user, manager_a, mine, monkeypatch):
+    from suitability import views
+
+    monkeypatch.setattr(views, "CASES_PER_PAGE", 2)
+    assess(mine, 2, on=dt.date(2026, 1, 5))
+    opened = [services.presale_check(client=mine, product=p, user=manager_a).case for p in ("cu", "IF2512", "rb")]
+    # one night's detection opens its cases at one instant: the id orders them
+    MismatchCase.objects.filter(pk__in=[c.pk for c in opened]).update(opened_at=timezone.now())
+    client.force_login(compliance_user)
+    first = client.get("/suitability/cases/?source=presale").content.decode()
+    second = client.get("/suitability/cases/?source=presale&page=2").content.decode()
+    shown = [[c.pk for c in opened if f'href="/suitability/cases/{c.pk}/"' in html] for html in (first, second)]
+    assert shown == [[opened[0].pk, opened[1].pk], [opened[2].pk]]
+    assert "3 cases" in first and "Page 1 of 2" in first
+    assert 'rel="next" href="?source=presale&amp;page=2"' in first
+    assert 'rel="prev" href="?source=presale&amp;page=1"' in second and 'rel="next"' not in second
+    client.cookies["django_language"] = "zh-hans"
+    assert "第 1 页，共 2 页" in client.get("/suitability/cases/?source=presale").content.decode()
+
+
 def test_the_case_page_records_steps_from_forms(client, manager_a, compliance_user, mine):
     assess(mine, 2, on=dt.date(2026, 1, 5))
     case = services.presale_check(client=mine, product="rb", user=manager_a).case
