@@ -119,7 +119,7 @@ class MismatchCaseAdmin(RecordAdmin):
         at its second step."""
         steps = format_html_join(
             "", "<li>{} · {} · {} → {} · {} · {} {}</li>",
-            ((localtime(step.at).strftime("%Y-%m-%d %H:%M:%S"), step.action,
+            ((localtime(step.at).strftime("%Y-%m-%d %H:%M:%S"), step.get_action_display(),
               step.get_from_state_display() or "—", step.get_to_state_display(),
               step.by or gettext("system"), step.note, step.evidence)
              for step in selectors.case_timeline(case)),

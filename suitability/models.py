@@ -453,6 +453,19 @@ class CaseSource(models.TextChoices):
     REASSESSMENT = "reassessment", _("Re-assessment lowered the level")
 
 
+class CaseAction(models.TextChoices):
+    """The steps of a case's timeline: its opening, then the workflow steps of rules.STEPS."""
+
+    OPEN = "open", _("Case opened")
+    GIVE_NOTICE = "give_notice", _("Client told the product is unsuitable")
+    SIGN_WARNING = "sign_warning", _("Special risk warning signed")
+    SUBMIT_FOR_REVIEW = "submit_for_review", _("Submitted for compliance review")
+    WITHDRAW = "withdraw", _("Client withdrew")
+    ACCEPT = "accept", _("Accepted by compliance")
+    REJECT = "reject", _("Rejected by compliance")
+    RESOLVE_BY_REASSESSMENT = "resolve_by_reassessment", _("Resolved by re-assessment")
+
+
 class CaseState(models.TextChoices):
     OPEN = "open", _("Open")
     NOTICE_GIVEN = "notice_given", _("Notice given")
@@ -585,7 +598,7 @@ class CaseTradeDay(AppendOnlyModel):
 
 class CaseTransition(AppendOnlyModel):
     case = models.ForeignKey(MismatchCase, on_delete=models.PROTECT, related_name="transitions")
-    action = models.CharField(_("action"), max_length=30)
+    action = models.CharField(_("action"), max_length=30, choices=CaseAction.choices)
     from_state = models.CharField(_("from"), max_length=26, choices=CaseState.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=26, choices=CaseState.choices)
     by = models.ForeignKey(

@@ -126,6 +126,22 @@ def test_the_case_page_records_steps_from_forms(client, manager_a, compliance_us
     assert html.count("<tr data-action=") == 5 and "SW-5" in html
 
 
+def test_the_timeline_names_every_step_in_both_languages(client, manager_a, compliance_user, mine):
+    from suitability import rules
+    from suitability.models import CaseAction
+
+    assert set(CaseAction.values) == {"open", *rules.STEPS}  # a name for every step there is
+    assess(mine, 2, on=dt.date(2026, 1, 5))
+    case = services.presale_check(client=mine, product="rb", user=manager_a).case
+    services.case_transition(case=case, user=manager_a, action="give_notice", note="phoned")
+    client.force_login(compliance_user)
+    english = client.get(f"/suitability/cases/{case.pk}/").content.decode()
+    assert "<td>Case opened</td>" in english and "<td>Client told the product is unsuitable</td>" in english
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(f"/suitability/cases/{case.pk}/").content.decode()
+    assert "<td>立案</td>" in chinese and "<td>已告知客户产品不适当</td>" in chinese
+
+
 def test_reports_are_for_compliance_with_csv(client, compliance_user, manager_a, mine):
     assess(mine, 3, on=timezone.localdate() - dt.timedelta(days=720))  # expires within 30 days
     client.force_login(manager_a)
