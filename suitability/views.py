@@ -46,6 +46,8 @@ from .models import (
 )
 
 CASES_PER_PAGE = 100
+# A case page lists this many of its trades (a day-trader's case can hold thousands).
+CASE_TRADES_SHOWN = 200
 ACTION_LABELS = {
     "give_notice": _l("Record notice given to the client"),
     "sign_warning": _l("Record the signed special risk warning"),
@@ -239,7 +241,7 @@ def case_detail(request, pk: int):
     context = {
         "case": case,
         "transitions": selectors.case_timeline(case),
-        "trades": selectors.case_trades(case).select_related("account").order_by("trading_day", "id")[:200],
+        "trades": selectors.case_trades(case).select_related("account").order_by("trading_day", "id")[:CASE_TRADES_SHOWN],
         "trade_count": selectors.case_trade_count(case),
         "actions": [(a, ACTION_LABELS[a], rules.STEPS[a]) for a in actions],
         "form": TransitionForm(),

@@ -264,3 +264,17 @@ def test_the_case_page_lists_the_attached_trades(assessed_book, import_file_now,
     assert if_instruments and all(i in html for i in if_instruments)
     assert not any(i in html for i in instruments - if_instruments)
     assert "<dd>3</dd>" in html  # trades attached
+    assert 'id="trades-shown"' not in html
+
+
+def test_the_case_page_says_when_it_lists_only_the_first_trades(assessed_book, import_file_now, client,
+                                                                 compliance_user, monkeypatch):
+    from suitability import views
+
+    monkeypatch.setattr(views, "CASE_TRADES_SHOWN", 2)
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    case = MismatchCase.objects.get(client__client_no="C0001", product_key="CFFEX:IF")
+    client.force_login(compliance_user)
+    html = client.get(case.get_absolute_url()).content.decode()
+    assert '<span class="muted" id="trades-shown">the first 2 of 3</span>' in html
+    assert html.count("<td>IF") == 2
