@@ -2,9 +2,7 @@
 read-only here (their writes go through services, corrections are new records)."""
 
 from django.contrib import admin
-from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
-from django.utils.translation import gettext
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from . import models, selectors
@@ -117,14 +115,7 @@ class MismatchCaseAdmin(RecordAdmin):
         """The whole timeline, as on the case page: a case detected in imported trades has
         no stored opening row (its record is the opening), so the inline alone would start
         at its second step."""
-        steps = format_html_join(
-            "", "<li>{} · {} · {} → {} · {} · {} {}</li>",
-            ((localtime(step.at).strftime("%Y-%m-%d %H:%M:%S"), step.get_action_display(),
-              step.get_from_state_display() or "—", step.get_to_state_display(),
-              step.by or gettext("system"), step.note, step.evidence)
-             for step in selectors.case_timeline(case)),
-        )
-        return format_html('<ol class="case-timeline">{}</ol>', steps)
+        return render_to_string("suitability/_timeline.html", {"transitions": selectors.case_timeline(case)})
 
 
 @admin.register(models.CaseTransition)

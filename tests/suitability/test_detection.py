@@ -246,12 +246,13 @@ def test_the_admin_shows_a_detected_case_s_whole_timeline(assessed_book, import_
     services.case_transition(case=case, user=compliance_user, action="reject", note="No valid assessment.")
     client.force_login(admin_user_role)
     page = client.get(f"/admin/suitability/mismatchcase/{case.pk}/change/").content.decode()
-    timeline = page[page.index('<ol class="case-timeline">'):]
-    timeline = timeline[:timeline.index("</ol>")]
+    timeline = page[page.index('<table class="table" id="timeline">'):]
+    timeline = timeline[:timeline.index("</table>")]
     # the opening is the case record itself (no stored row), then the stored reject step
-    assert timeline.count("<li>") == 2
+    steps = timeline.split("<tr data-action=")[1:]
+    assert [step.split(">")[0] for step in steps] == ['"open"', '"reject"']
     assert timeline.index("trades of 2026-11-16") < timeline.index("No valid assessment.")
-    assert "system" in timeline.split("</li>")[0] and "compliance" in timeline.split("</li>")[1]
+    assert "<td>system</td>" in steps[0] and "<td>compliance</td>" in steps[1]
 
 
 def test_the_case_page_lists_the_attached_trades(assessed_book, import_file_now, client, compliance_user):
