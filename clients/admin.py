@@ -178,8 +178,24 @@ class ExchangeFeeRateAdmin(admin.ModelAdmin):
     list_select_related = ("product",)
 
 
+class ImportedRecordAdmin(admin.ModelAdmin):
+    """Back-office records the importers write (trades, end-of-day snapshots and what is
+    derived from them): viewed and searched here, never added, changed or deleted. A
+    wrong row is corrected by a correction import, which keeps what it replaced; a
+    trade may be the evidence of a suitability case. No permission, no delete action."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Trade)
-class TradeAdmin(admin.ModelAdmin):
+class TradeAdmin(ImportedRecordAdmin):
     list_display = ("trading_day", "account", "exchange", "instrument", "direction", "offset",
                     "hedge_flag", "price", "volume", "turnover", "fee", "trade_id")
     list_filter = ("exchange", "direction", "offset", "hedge_flag", "is_option")
@@ -191,7 +207,7 @@ class TradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountSnapshot)
-class AccountSnapshotAdmin(admin.ModelAdmin):
+class AccountSnapshotAdmin(ImportedRecordAdmin):
     list_display = ("trading_day", "account", "equity", "margin", "available", "risk_degree",
                     "margin_call")
     search_fields = ("account__account_id",)
@@ -202,14 +218,14 @@ class AccountSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(SnapshotCorrection)
-class SnapshotCorrectionAdmin(admin.ModelAdmin):
+class SnapshotCorrectionAdmin(ImportedRecordAdmin):
     list_display = ("trading_day", "account", "batch", "replaced_batch", "created_at")
     search_fields = ("account__account_id",)
     raw_id_fields = ("account", "batch", "replaced_batch")
 
 
 @admin.register(DailyAccountActivity)
-class DailyAccountActivityAdmin(admin.ModelAdmin):
+class DailyAccountActivityAdmin(ImportedRecordAdmin):
     list_display = ("trading_day", "account", "trades", "lots", "turnover", "fee", "net_fee",
                     "forced_liquidations", "overnight")
     list_filter = ("overnight",)

@@ -217,7 +217,9 @@ def dashboard_data(user) -> dict:
     return {
         "clients_count": visible.count(),
         "my_clients_count": visible.filter(manager=user).count(),
-        "tasks_due": list(my_tasks.filter(due_on__lte=today + dt.timedelta(days=7))[:20]),
+        # the source: a case's return visit links to its page (Task.closes_through_source)
+        "tasks_due": list(my_tasks.filter(due_on__lte=today + dt.timedelta(days=7))
+                          .prefetch_related("source")[:20]),
         "tasks_overdue_count": my_tasks.filter(due_on__lt=today).count(),
         "tasks_open_count": my_tasks.count(),
         "recent_interactions": list(

@@ -169,10 +169,18 @@ def task_create(
 
 @transaction.atomic
 def task_complete(*, task: Task, user, outcome: str = "") -> Task:
-    """Mark an open task done. Completing twice changes nothing (idempotent)."""
+    """Mark an open task done. Completing twice changes nothing (idempotent). A return
+    visit raised by a suitability case is refused: it closes when the visit is recorded."""
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status == TaskStatus.DONE:
         return task
+    if task.closes_through_source:
+        # Its record (the ReturnVisit with the outcome) is the compliance evidence: without
+        # it the task would be done and the visit unrecorded.
+        raise ValidationError({"kind": [_(
+            "A return visit must be recorded with its outcome, for the compliance record: "
+            "record it on the page of suitability case #%(case)s, which closes this task."
+        ) % {"case": task.source_id}]})
     if task.status != TaskStatus.OPEN:
         raise ValidationError({"status": [_("Only an open task can be completed.")]})
     task.status = TaskStatus.DONE

@@ -226,7 +226,8 @@ def _client_page_context(request, client: Client, **forms) -> dict:
                 if c.field not in ("updated_at",)
             ] or [_("saved")]})
     tasks = list(
-        client.tasks.select_related("assignee").order_by("status", "due_on", "id")[:50]
+        client.tasks.select_related("assignee").prefetch_related("source")
+        .order_by("status", "due_on", "id")[:50]
     )
     can_reassign = roles.has_role(user, roles.ADMIN) or (
         roles.has_role(user, roles.BRANCH_MANAGER)

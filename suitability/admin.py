@@ -1,11 +1,12 @@
 """Admin for every suitability model. Nothing is deletable; decision records are
 read-only here (their writes go through services, corrections are new records)."""
 
+from django import forms
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from . import models, selectors
+from . import models, rules, selectors
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -61,6 +62,29 @@ class ProductCatalogEntryAdmin(NoDeleteAdmin):
     search_fields = ("code", "name_zh", "name_en")
 
 
+class CategoryRecordForm(forms.ModelForm):
+    """Refuses, by field, a classification its legal basis does not give (rules.classification_errors)."""
+
+    class Meta:
+        model = models.InvestorCategoryRecord
+        fields = ("client", "category", "professional_class", "legal_basis", "evidence", "effective_from", "note")
+
+    def clean(self):
+        data = super().clean()
+        client = data.get("client")
+        if client is None or not data.get("category") or not data.get("legal_basis"):
+            return data
+        errors = rules.classification_errors(
+            category=data["category"],
+            professional_class=data.get("professional_class", "") if data["category"] == "professional" else "",
+            legal_basis=data["legal_basis"], person=client.client_type == "person", from_conversion=False,
+            evidence=data.get("evidence", ""),
+        )
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return data
+
+
 @admin.register(models.InvestorCategoryRecord)
 class InvestorCategoryRecordAdmin(NoDeleteAdmin):
     """Classification decisions (A/B with legal basis and evidence) are added here by
@@ -71,6 +95,7 @@ class InvestorCategoryRecordAdmin(NoDeleteAdmin):
     search_fields = ("client__client_no", "client__name")
     raw_id_fields = ("client",)
     fields = ("client", "category", "professional_class", "legal_basis", "evidence", "effective_from", "note")
+    form = CategoryRecordForm
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)

@@ -64,10 +64,13 @@ class CheckView(APIView):
         account = accounts_visible_to(request.user).filter(account_id=data.validated_data["account"]).first()
         if account is None:
             raise ValidationError({"account": [_("Unknown account.")]})
-        result = services.presale_check(
-            account=account, product=data.validated_data["product"], user=request.user,
-            on=data.validated_data.get("on"),
-        )
+        try:
+            result = services.presale_check(
+                account=account, product=data.validated_data["product"], user=request.user,
+                on=data.validated_data.get("on"),
+            )
+        except services.SuitabilityError as exc:
+            _raise(exc)
         out = {
             "result": result.outcome.result, "client_level": result.outcome.client_level,
             "product_level": result.outcome.product_level, "product": result.resolved.product.key,
@@ -140,8 +143,13 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                 supersedes=data.get("supersedes"), note=data.get("note", ""),
             )
         except services.SuitabilityError as exc:
+            # the questionnaire's errors are keyed by question: they go under "answers"
             errors = exc.message_dict
-            raise ValidationError({"answers": errors} if set(errors) - {"questionnaire"} else errors) from exc
+            fields = {k: v for k, v in errors.items() if k in serializer.fields}
+            questions = {k: v for k, v in errors.items() if k not in serializer.fields}
+            if questions:  # never with an "answers" error: the shape is checked first
+                fields["answers"] = questions
+            raise ValidationError(fields) from exc
 
 
 # --- cases ----------------------------------------------------------------------------------
@@ -242,6 +250,8 @@ class ConversionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["check_passed", "check_result", "state", "submitted_by", "submitted_at",
                             "decided_by", "decided_at", "decision_reason"]
+        extra_kwargs = {name: {"min_value": 0} for name in (
+            "net_assets", "financial_assets", "average_income", "experience_years", "work_years")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ from .models import (
     ApplicantType,
     CaseSource,
     CaseState,
+    Conversion,
     ConversionDirection,
     QuestionnaireVersion,
     ReturnVisitOutcome,
@@ -62,7 +63,7 @@ class CheckForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    action = forms.CharField(widget=forms.HiddenInput)
+    action = forms.CharField(label=_("Step"), widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note / reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     evidence = forms.CharField(label=_("Evidence / document reference"), required=False, max_length=300)
     signed_on = forms.DateField(
@@ -89,14 +90,25 @@ class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Client / product"), required=False)
 
 
+def _amount_field(name: str, label, **kwargs) -> forms.DecimalField:
+    """A decimal field with the digits of the Conversion model's field: a value the
+    database column cannot hold is a field error, not a stored row that breaks every
+    page showing it."""
+    column = Conversion._meta.get_field(name)
+    return forms.DecimalField(
+        label=label, required=False, min_value=0,
+        max_digits=column.max_digits, decimal_places=column.decimal_places, **kwargs,
+    )
+
+
 class ConversionForm(forms.Form):
     direction = forms.ChoiceField(label=_("Direction"), choices=ConversionDirection.choices)
     applicant_type = forms.ChoiceField(label=_("Applicant"), choices=ApplicantType.choices)
-    net_assets = forms.DecimalField(label=_("Net assets (institutions)"), required=False, min_value=0)
-    financial_assets = forms.DecimalField(label=_("Financial assets"), required=False, min_value=0)
-    average_income = forms.DecimalField(label=_("3-year average annual income"), required=False, min_value=0)
-    experience_years = forms.DecimalField(label=_("Investment experience (years)"), required=False, min_value=0)
-    work_years = forms.DecimalField(label=_("Relevant work (years)"), required=False, min_value=0)
+    net_assets = _amount_field("net_assets", _("Net assets (institutions)"))
+    financial_assets = _amount_field("financial_assets", _("Financial assets"))
+    average_income = _amount_field("average_income", _("3-year average annual income"))
+    experience_years = _amount_field("experience_years", _("Investment experience (years)"))
+    work_years = _amount_field("work_years", _("Relevant work (years)"))
     evidence = forms.CharField(label=_("Evidence reference"), required=False, max_length=300)
     protections_explained = forms.BooleanField(
         label=_("Loss of protections explained to the client in writing"), required=False

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 LEVEL_NAMES_ZH = {1: "保守型", 2: "谨慎型", 3: "稳健型", 4: "积极型", 5: "激进型"}
 LEVEL_NAMES_EN = {1: "conservative", 2: "cautious", 3: "balanced", 4: "active", 5: "aggressive"}
 RISK_NAMES_ZH = {1: "低风险", 2: "中低风险", 3: "中风险", 4: "中高风险", 5: "高风险"}
@@ -288,18 +291,18 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, object]) -> Score:
     kinds: list[str] = []
     for q in questionnaire.questions:
         raw = answers.get(q.id)
-        chosen = [raw] if isinstance(raw, str) else list(raw or [])
+        chosen = list(raw) if isinstance(raw, (list, tuple)) else [raw]
         chosen = [c for c in chosen if c not in ("", None)]
         if not chosen:
-            errors[q.id] = "This question must be answered."
+            errors[q.id] = _("This question must be answered.")
             continue
         if not q.multi and len(chosen) > 1:
-            errors[q.id] = "Choose one option."
+            errors[q.id] = _("Choose one option.")
             continue
         by_value = {o.value: o for o in q.options}
-        unknown = [c for c in chosen if c not in by_value]
+        unknown = [c for c in chosen if not isinstance(c, (str, int)) or c not in by_value]
         if unknown:
-            errors[q.id] = f"Unknown option {unknown[0]!r}."
+            errors[q.id] = _("Unknown option %(option)r.") % {"option": unknown[0]}
             continue
         options = [by_value[c] for c in chosen]
         points = sum(o.points for o in options)
@@ -318,6 +321,40 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, object]) -> Score:
     if vetoes:
         return Score(0, 1, True, "; ".join(vetoes), horizon, tuple(kinds))
     return Score(total, classify(total, questionnaire.bands), False, "", horizon, tuple(kinds))
+
+
+# --- classification records (spec §1) ------------------------------------------------------
+
+# The legal bases each classification may rest on ("migrated": the back office decided it).
+LEGAL_BASES = {
+    ("professional", "A"): ("art8_a", "migrated"),
+    ("professional", "B"): ("art8_b_institution", "art8_b_person", "migrated"),
+    ("professional", "C"): ("art11_conversion", "migrated"),
+    ("ordinary", ""): ("opt_down", "default_ordinary", "migrated"),
+}
+# Bases that only a conversion record can carry: its workflow checked them.
+BASES_FROM_CONVERSION = ("art11_conversion", "opt_down")
+
+
+def classification_errors(
+    *, category: str, professional_class: str, legal_basis: str, person: bool,
+    from_conversion: bool, evidence: str,
+) -> dict[str, str]:
+    """What is wrong with a classification decision, by field (empty when it may be recorded)."""
+    if category == PROFESSIONAL and professional_class not in ("A", "B", "C"):
+        return {"professional_class": _("A professional investor needs class A, B or C.")}
+    allowed = LEGAL_BASES[(category, professional_class if category == PROFESSIONAL else "")]
+    if legal_basis not in allowed:
+        return {"legal_basis": _("This legal basis does not give that classification.")}
+    if legal_basis in BASES_FROM_CONVERSION and not from_conversion:
+        return {"legal_basis": _("This classification comes only from a conversion: record the conversion instead.")}
+    if legal_basis == "art8_b_person" and not person:
+        return {"legal_basis": _("Art. 8 (5) is for natural persons; an institution is classified under art. 8 (4).")}
+    if legal_basis == "art8_b_institution" and person:
+        return {"legal_basis": _("Art. 8 (4) is for institutions; a natural person is classified under art. 8 (5).")}
+    if category == PROFESSIONAL and not evidence.strip():
+        return {"evidence": _("Attach the evidence the classification rests on.")}
+    return {}
 
 
 # --- professional thresholds (spec §1) ------------------------------------------------------
@@ -433,42 +470,62 @@ def actors_for(*, roles: Iterable[str], is_clients_manager: bool) -> frozenset[s
     return frozenset(hats)
 
 
+# The steps that rest on the client's informed consent at a known level (spec §4, §5).
+WARNING_PATH_ENDS = ("sign_warning", "accept")
+PROHIBITED_NOW_MESSAGES = {
+    "lowest": gettext_lazy("The client is now in the lowest risk category: no warning can be signed or accepted "
+                 "for this product. Reject the case, or let the client give up."),
+    "unassessed": gettext_lazy("The client has no valid assessment now: a new questionnaire is needed before the "
+                     "warning can be signed or accepted."),
+    "closed": gettext_lazy("Compliance has restricted this product for the client."),
+}
+
+
 def check_step(
     action: str, *, state: str, result: str, lowest: bool, actors: Iterable[str],
-    note: str = "", evidence: str = "", signed_on: dt.date | None = None,
+    note: str = "", evidence: str = "", signed_on: dt.date | None = None, prohibited_now: str = "",
 ) -> str:
-    """Validate one step; return the state it leads to or raise TransitionError."""
+    """Validate one step; return the state it leads to or raise TransitionError.
+
+    `prohibited_now` is the reason (lowest, unassessed, closed) when the product is
+    prohibited for the client today although the case opened as a mismatch: the client's
+    assessment expired or a new one put them in the lowest category meanwhile."""
     step = STEPS.get(action)
     if step is None:
-        raise TransitionError(f"Unknown action {action!r}.")
+        raise TransitionError(_("Unknown action %(action)r.") % {"action": action})
     if result == PROHIBITED and not step.prohibited_cases:
-        raise TransitionError("A prohibited case can only end rejected or resolved by re-assessment.")
+        raise TransitionError(_("A prohibited case can only end rejected or resolved by re-assessment."))
     if result != PROHIBITED and not step.mismatch_cases:
-        raise TransitionError(f"{action} is not a step of a mismatch case.")
+        raise TransitionError(_("%(action)s is not a step of a mismatch case.") % {"action": action})
     if action == "sign_warning" and lowest:
-        raise TransitionError("The lowest risk category cannot sign a warning for this product.")
+        raise TransitionError(_("The lowest risk category cannot sign a warning for this product."))
+    if action in WARNING_PATH_ENDS and prohibited_now:
+        raise TransitionError(str(PROHIBITED_NOW_MESSAGES.get(prohibited_now, PROHIBITED_NOW_MESSAGES["closed"])))
     if step.actor not in set(actors):
-        who = "the client's account manager" if step.actor == MANAGER else "compliance"
-        raise TransitionError(f"Only {who} may {action.replace('_', ' ')}.", field="action")
+        if step.actor == MANAGER:
+            raise TransitionError(_("Only the client's account manager takes this step."))
+        raise TransitionError(_("Only compliance takes this step."))
     if state not in step.from_states:
-        raise TransitionError(f"{action} is not possible from {state}.")
+        raise TransitionError(_("%(action)s is not possible from %(state)s.") % {"action": action, "state": state})
     if step.needs_note and not note.strip():
-        raise TransitionError("A reason is required.", field="note")
+        raise TransitionError(_("A reason is required."), field="note")
     if step.needs_evidence and not evidence.strip():
-        raise TransitionError("The signed warning's document reference is required.", field="evidence")
+        raise TransitionError(_("The signed warning's document reference is required."), field="evidence")
     if step.needs_signed_on and signed_on is None:
-        raise TransitionError("The signing date is required.", field="signed_on")
+        raise TransitionError(_("The signing date is required."), field="signed_on")
     return step.to_state
 
 
-def allowed_actions(*, state: str, result: str, lowest: bool, actors: Iterable[str]) -> list[str]:
+def allowed_actions(
+    *, state: str, result: str, lowest: bool, actors: Iterable[str], prohibited_now: str = ""
+) -> list[str]:
     """The steps a user could take now (form fields aside)."""
     out = []
     for action, _step in STEPS.items():
         try:
             check_step(
                 action, state=state, result=result, lowest=lowest, actors=actors,
-                note="x", evidence="x", signed_on=dt.date(2000, 1, 1),
+                note="x", evidence="x", signed_on=dt.date(2000, 1, 1), prohibited_now=prohibited_now,
             )
         except TransitionError:
             continue

@@ -18,8 +18,10 @@ from .models import (
     CaseState,
     CaseTradeDay,
     CaseTransition,
+    Category,
     Conversion,
     InvestorCategoryRecord,
+    LegalBasis,
     MismatchCase,
     ProductCatalogEntry,
 )
@@ -49,18 +51,39 @@ def latest_assessment(client, on: dt.date) -> Assessment | None:
     )
 
 
-def valid_assessment(client, on: dt.date) -> Assessment | None:
+def valid_assessment(
+    client, on: dt.date, category_record: InvestorCategoryRecord | None = None
+) -> Assessment | None:
+    """The latest assessment if it counts on the day: not expired, with a level, and not
+    made before the client's opt-down (`category_record`, the record in force)."""
     found = latest_assessment(client, on)
     if found is None or not found.is_valid_on(on) or found.level is None:
+        return None
+    if category_record is not None and predates_opt_down(found, category_record):
         return None
     return found
 
 
+def predates_opt_down(assessment: Assessment, record: InvestorCategoryRecord) -> bool:
+    """Spec §1: after a professional opts down, a new questionnaire is required before
+    anything above R1 matches, so an assessment from before the opt-down no longer counts."""
+    if record.category != Category.ORDINARY or record.legal_basis != LegalBasis.OPT_DOWN:
+        return False
+    return (assessment.assessed_on, assessment.entered_at) < (record.effective_from, record.decided_at)
+
+
+# The decisions that settle whether the client may trade a product; a withdrawal or a case
+# still open leaves the last of them standing.
+SETTLING_STATES = (CaseState.REJECTED, CaseState.ACCEPTED, CaseState.RESOLVED_BY_REASSESSMENT)
+
+
 def closed_products(client) -> frozenset[str]:
-    """Products whose latest case for the client ended rejected (trading restricted)."""
+    """Products compliance closed to the client: the latest settling decision of their
+    cases for the product is a rejection (trading restricted)."""
     latest: dict[str, str] = {}
     for key, state in (
-        MismatchCase.objects.filter(client=client).order_by("id").values_list("product_key", "state")
+        MismatchCase.objects.filter(client=client, state__in=SETTLING_STATES)
+        .order_by("id").values_list("product_key", "state")
     ):
         latest[key] = state
     return frozenset(k for k, s in latest.items() if s == CaseState.REJECTED)
@@ -75,7 +98,7 @@ class ClientSuitability:
 
 def investor_state(client, on: dt.date) -> ClientSuitability:
     category, pclass, record = category_on(client, on)
-    assessment = valid_assessment(client, on)
+    assessment = valid_assessment(client, on, record)
     state = rules.InvestorState(
         category=category,
         professional_class=pclass,
@@ -164,7 +187,7 @@ class Catalog:
         if ":" in text:
             exchange, _, code = text.partition(":")
             is_option = text.endswith(":options")
-            return self.for_trade(exchange.upper(), code.split(":")[0], is_option)
+            return self.for_trade(exchange.upper(), self._code_case(code.split(":")[0]), is_option)
         if text in self.exchange_of:
             return self.for_trade("", text, False)
         from clients.importers.values import split_instrument
@@ -173,9 +196,19 @@ class Catalog:
             code, is_option = split_instrument(text)
         except ValueError:
             return self.for_trade("", text, False)
-        if code not in self.exchange_of:  # CZCE codes are upper case, the others lower
-            code = next((c for c in (code.lower(), code.upper()) if c in self.exchange_of), code)
-        return self.for_trade("", code, is_option)
+        return self.for_trade("", self._code_case(code), is_option)
+
+    def _code_case(self, code: str) -> str:
+        """The code as the exchange writes it: CZCE's are upper case, the others lower."""
+        if code in self.exchange_of:
+            return code
+        return next((c for c in (code.lower(), code.upper()) if c in self.exchange_of), code)
+
+    def is_known(self, resolved: ResolvedProduct) -> bool:
+        """Rated in the catalog or listed in the product reference table: a product typed
+        into a pre-sale check must be one of these (an unknown one is a typo, while an
+        unknown product in imported trades is real and flagged R5)."""
+        return resolved.entry is not None or (resolved.exchange, resolved.code) in self.reference
 
 
 def resolve_product(text: str) -> ResolvedProduct:
@@ -220,10 +253,17 @@ def case_timeline(case: MismatchCase) -> list[CaseTransition]:
             case=case, action="open", from_state="",
             to_state=rules.initial_state(case.result),
             at=case.opened_at,
-            note=f"{CaseSource.TRADE.label}: {case.client_level} vs R{case.product_level}",
+            note=f"{CaseSource.TRADE.label}: {case.client_level} vs R{case.product_level}"
+            + (" (closed)" if _closed_when_opened(case) else ""),
             evidence=_("trades of %(day)s") % {"day": case.first_trading_day},
         ))
     return steps
+
+
+def _closed_when_opened(case: MismatchCase) -> bool:
+    """A trade case prohibited at an assessed level that is not the lowest: the client
+    traded a product closed to them by a rejected case (rules.match's reason "closed")."""
+    return case.result == rules.PROHIBITED and case.client_level != "unassessed" and not case.client_lowest
 
 
 # --- visibility -------------------------------------------------------------------------------

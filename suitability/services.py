@@ -3,9 +3,11 @@ of mismatches in imported trades, and the tasks suitability raises."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from brokercrm.db import local_setting
 from clients import roles
@@ -22,6 +25,7 @@ from clients.models.core import TaskKind, TaskOrigin, TaskStatus
 
 from . import rules, selectors
 from .models import (
+    ApplicantType,
     Assessment,
     CaseSource,
     CaseState,
@@ -67,11 +71,13 @@ def assessment_create(
 
     A result that lowers what the client may trade opens re-assessment cases for the
     products they traded recently (spec §5 source c)."""
+    _check_assessment_input(client=client, answers=answers, assessed_on=assessed_on,
+                            client_signed_on=client_signed_on, supersedes=supersedes)
     assessed_on = assessed_on or _today()
     audience = "person" if client.client_type == "person" else "institution"
     questionnaire = questionnaire or QuestionnaireVersion.current(audience, assessed_on)
     if questionnaire is None:
-        raise SuitabilityError({"questionnaire": ["No questionnaire version is in force."]})
+        raise SuitabilityError({"questionnaire": [_("No questionnaire version is in force.")]})
     try:
         result = rules.score(questionnaire.as_spec(), answers)
     except rules.AnswerError as exc:
@@ -93,6 +99,23 @@ def assessment_create(
         if after.allowed_level < before.allowed_level or (after.lowest and not before.lowest):
             _cases_for_lowered_level(client=client, assessment=assessment, on=assessed_on, user=entered_by)
     return assessment
+
+
+def _check_assessment_input(*, client: Client, answers, assessed_on, client_signed_on, supersedes) -> None:
+    """What the questionnaire cannot check: the shape of the answers, dates that have not
+    happened yet, and a correction pointing at another client's assessment."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(answers, Mapping):
+        errors["answers"] = [_("The answers must be an object: {question id: option value}.")]
+    today = _today()
+    if assessed_on is not None and assessed_on > today:
+        errors["assessed_on"] = [_("The assessment date cannot be in the future.")]
+    if client_signed_on is not None and client_signed_on > today:
+        errors["client_signed_on"] = [_("The client's signing date cannot be in the future.")]
+    if supersedes is not None and supersedes.client_id != client.pk:
+        errors["supersedes"] = [_("The corrected assessment belongs to another client.")]
+    if errors:
+        raise SuitabilityError(errors)
 
 
 def _close_reassessment_tasks(client: Client, user) -> None:
@@ -135,14 +158,17 @@ class CheckResult:
     resolved: selectors.ResolvedProduct
     suit: selectors.ClientSuitability
     case: MismatchCase | None = None
+    known: bool = True  # rated in the catalog or listed in the product reference table
 
 
 def check(*, client: Client, product: str, on: dt.date | None = None) -> CheckResult:
-    """The matching result for a client and a product text (no record written)."""
+    """The matching result for a client and a product text (no record written). A product
+    neither rated nor in the reference table counts R5, flagged (`known` False)."""
     on = on or _today()
-    resolved = selectors.resolve_product(product)
+    catalog = selectors.Catalog()
+    resolved = catalog.resolve(product)
     suit = selectors.investor_state(client, on)
-    return CheckResult(rules.match(suit.state, resolved.product), resolved, suit)
+    return CheckResult(rules.match(suit.state, resolved.product), resolved, suit, known=catalog.is_known(resolved))
 
 
 def presale_check(
@@ -153,13 +179,18 @@ def presale_check(
     (or returns the client's open case for that product)."""
     client = client or account.client
     result = check(client=client, product=product, on=on)
+    if not result.known:  # most likely a typo, which would open a case kept for 20 years
+        raise SuitabilityError({"product": [
+            _("Unknown product “%(text)s”: enter a catalog code (AM-R2), EXCHANGE:code (SHFE:rb), "
+              "a product code (rb) or a contract (IF2512).") % {"text": product.strip()}
+        ]})
     if result.outcome.result == rules.MATCH:
         return result
-    case, _ = case_open(
+    case, _created = case_open(
         client=client, account=account, resolved=result.resolved, outcome=result.outcome,
         source=CaseSource.PRESALE, suit=result.suit, user=user,
     )
-    return CheckResult(result.outcome, result.resolved, result.suit, case)
+    return CheckResult(result.outcome, result.resolved, result.suit, case, result.known)
 
 
 def case_open(
@@ -200,9 +231,33 @@ def case_actors(case: MismatchCase, user) -> frozenset[str]:
     )
 
 
+def case_current_outcome(case: MismatchCase, on: dt.date | None = None, *, ignore_closure: bool = False) -> rules.Result:
+    """The case's product matched against the client's state today (the product at its
+    current rating), which may differ from the result the case opened with.
+
+    ignore_closure: leave out an earlier rejection's closing of the product (the question
+    a resolution answers is whether the client's level now allows it)."""
+    suit = selectors.investor_state(case.client, on or _today())
+    state = suit.state
+    if ignore_closure:
+        state = dataclasses.replace(state, closed_products=state.closed_products - {case.product_key})
+    level = case.catalog_entry.risk_level if case.catalog_entry is not None else case.product_level
+    return rules.match(state, rules.Product(key=case.product_key, level=level))
+
+
+def _prohibited_now(case: MismatchCase) -> str:
+    """The reason the case's product is prohibited for the client today, where it matters:
+    only before the warning path's consenting steps of a mismatch case."""
+    if case.result == rules.PROHIBITED or case.state not in (CaseState.NOTICE_GIVEN, CaseState.UNDER_REVIEW):
+        return ""
+    outcome = case_current_outcome(case)
+    return outcome.reason if outcome.result == rules.PROHIBITED else ""
+
+
 def case_allowed_actions(case: MismatchCase, user) -> list[str]:
     return rules.allowed_actions(
-        state=case.state, result=case.result, lowest=case.client_lowest, actors=case_actors(case, user)
+        state=case.state, result=case.result, lowest=case.client_lowest, actors=case_actors(case, user),
+        prohibited_now=_prohibited_now(case),
     )
 
 
@@ -212,12 +267,15 @@ def case_transition(
 ) -> CaseTransition:
     """One step of a case: validated against the state machine and the user's role,
     recorded as a CaseTransition; the case's state follows."""
+    if signed_on is not None and signed_on > _today():
+        raise SuitabilityError({"signed_on": [_("The signing date cannot be in the future.")]})
     with transaction.atomic():
         case = MismatchCase.objects.select_for_update().select_related("client").get(pk=case.pk)
         try:
             to_state = rules.check_step(
                 action, state=case.state, result=case.result, lowest=case.client_lowest,
                 actors=case_actors(case, user), note=note, evidence=evidence, signed_on=signed_on,
+                prohibited_now=_prohibited_now(case),
             )
         except rules.TransitionError as exc:
             raise SuitabilityError({exc.field: [str(exc)]}) from exc
@@ -233,7 +291,7 @@ def case_transition(
         # The case row's state mirrors its last transition (a compare-and-swap update).
         changed = MismatchCase.objects.filter(pk=case.pk, state=case.state).update(**fields)
         if changed != 1:
-            raise SuitabilityError({"action": ["The case changed meanwhile; reload it."]})
+            raise SuitabilityError({"action": [_("The case changed meanwhile; reload it.")]})
         case.state = to_state
         if action == "accept":
             _schedule_return_visit(case, user)
@@ -241,16 +299,12 @@ def case_transition(
 
 
 def _check_resolved(case: MismatchCase) -> None:
-    suit = selectors.investor_state(case.client, _today())
-    if case.catalog_entry is not None:
-        product = rules.Product(key=case.product_key, level=case.catalog_entry.risk_level)
-    else:
-        product = rules.Product(key=case.product_key, level=case.product_level)
-    outcome = rules.match(suit.state, product)
+    outcome = case_current_outcome(case, ignore_closure=True)
     needed = rules.PROHIBITED if case.result == rules.PROHIBITED else rules.MISMATCH
     if outcome.result == needed or outcome.result == rules.PROHIBITED:
         raise SuitabilityError(
-            {"action": [f"The client's current assessment ({outcome.client_level}) does not resolve the case."]}
+            {"action": [_("The client's current assessment (%(level)s) does not resolve the case.")
+                        % {"level": outcome.client_level}]}
         )
 
 
@@ -271,8 +325,12 @@ def _schedule_return_visit(case: MismatchCase, user) -> Task | None:
 def return_visit_record(*, task: Task, user, outcome: str, note: str = "", visited_on: dt.date | None = None) -> ReturnVisit:
     case_type = ContentType.objects.get_for_model(MismatchCase)
     if task.kind != TaskKind.RETURN_VISIT or task.source_type_id != case_type.pk:
-        raise SuitabilityError({"task": ["Not a return-visit task of a mismatch case."]})
+        raise SuitabilityError({"task": [_("Not a return-visit task of a mismatch case.")]})
+    if visited_on is not None and visited_on > _today():
+        raise SuitabilityError({"visited_on": [_("The visit date cannot be in the future.")]})
     with transaction.atomic():
+        if Task.objects.select_for_update().get(pk=task.pk).status != TaskStatus.OPEN:
+            raise SuitabilityError({"task": [_("This return visit is already recorded.")]})
         visit = ReturnVisit.objects.create(
             case_id=task.source_id, task=task, outcome=outcome, note=note,
             visited_on=visited_on or _today(), recorded_by=user,
@@ -292,10 +350,14 @@ def category_record_create(
     evidence: str = "", effective_from: dt.date | None = None, user=None, note: str = "",
     conversion: Conversion | None = None,
 ) -> InvestorCategoryRecord:
-    if category == Category.PROFESSIONAL and professional_class not in ("A", "B", "C"):
-        raise SuitabilityError({"professional_class": ["A professional investor needs class A, B or C."]})
     if category == Category.ORDINARY:
         professional_class = ""
+    errors = rules.classification_errors(
+        category=category, professional_class=professional_class, legal_basis=legal_basis,
+        person=client.client_type == "person", from_conversion=conversion is not None, evidence=evidence,
+    )
+    if errors:
+        raise SuitabilityError({name: [message] for name, message in errors.items()})
     effective_from = effective_from or _today()
     previous = selectors.category_on(client, effective_from)[2]
     return InvestorCategoryRecord.objects.create(
@@ -307,21 +369,37 @@ def category_record_create(
 
 
 def conversion_submit(
-    *, client: Client, direction: str, user, applicant_type: str = "person", net_assets=None,
+    *, client: Client, direction: str, user, applicant_type: str | None = None, net_assets=None,
     financial_assets=None, average_income=None, experience_years=0, work_years=0, evidence: str = "",
     protections_explained: bool = False,
 ) -> Conversion:
     """Ordinary → professional: the application with its evidence and the automatic
-    art. 11 check, awaiting compliance. Professional B → ordinary: effective at once,
-    and a questionnaire is then due."""
+    art. 11 check, awaiting compliance. Professional B (or C) → ordinary: on the client's
+    written notice, effective at once, and a questionnaire is then due.
+
+    The applicant type is the client's: persons and institutions have different thresholds."""
     today = _today()
     category, pclass, _record = selectors.category_on(client, today)
     rule_set = RuleSet.current(today)
+    own_type = ApplicantType.PERSON if client.client_type == "person" else ApplicantType.INSTITUTION
+    if applicant_type and applicant_type != own_type:
+        raise SuitabilityError({"applicant_type": [
+            _("The client is a %(type)s: apply with that type's thresholds.") % {"type": own_type.label.lower()}
+        ]})
+    applicant_type = own_type
     if direction == ConversionDirection.TO_ORDINARY:
         if category != Category.PROFESSIONAL:
-            raise SuitabilityError({"direction": ["The client is not a professional investor."]})
+            raise SuitabilityError({"direction": [_("The client is not a professional investor.")]})
         if pclass == "A":
-            raise SuitabilityError({"direction": ["Class A professional investors cannot opt down."]})
+            raise SuitabilityError({"direction": [_("Class A professional investors cannot opt down.")]})
+        if pclass == "":
+            # the back office's declaration only: it may be class A, which cannot opt down
+            raise SuitabilityError({"direction": [
+                _("The client's professional class is not recorded: compliance records it first "
+                  "(class A cannot opt down).")
+            ]})
+        if not evidence.strip():
+            raise SuitabilityError({"evidence": [_("Attach the reference of the client's written notice.")]})
         with transaction.atomic():
             conversion = Conversion.objects.create(
                 client=client, direction=direction, applicant_type=applicant_type, evidence=evidence,
@@ -337,9 +415,9 @@ def conversion_submit(
                                     title_reason="opted down to ordinary")
         return conversion
     if category == Category.PROFESSIONAL:
-        raise SuitabilityError({"direction": ["The client is already a professional investor."]})
+        raise SuitabilityError({"direction": [_("The client is already a professional investor.")]})
     if not evidence.strip():
-        raise SuitabilityError({"evidence": ["Attach the evidence reference (asset proof, experience)."]})
+        raise SuitabilityError({"evidence": [_("Attach the evidence reference (asset proof, experience).")]})
     checked = rules.check_thresholds(
         rule="art11", applicant_type=applicant_type, net_assets=net_assets,
         financial_assets=financial_assets, average_income=average_income,
@@ -360,18 +438,18 @@ def conversion_decide(*, conversion: Conversion, user, approve: bool, reason: st
     """Compliance decides; it may refuse even when the thresholds are met, never approve
     when they are not, and always gives the reason."""
     if not roles.has_role(user, roles.COMPLIANCE):
-        raise SuitabilityError({"decision": ["Only compliance decides conversions."]})
+        raise SuitabilityError({"decision": [_("Only compliance decides conversions.")]})
     if not reason.strip():
-        raise SuitabilityError({"reason": ["Give the reason the applicant will be told."]})
+        raise SuitabilityError({"reason": [_("Give the reason the applicant will be told.")]})
     with transaction.atomic():
         conversion = Conversion.objects.select_for_update().get(pk=conversion.pk)
         if conversion.state != ConversionState.SUBMITTED:
-            raise SuitabilityError({"decision": ["This conversion is already decided."]})
+            raise SuitabilityError({"decision": [_("This conversion is already decided.")]})
         if approve and not conversion.check_passed:
-            raise SuitabilityError({"decision": ["The thresholds are not met: it can only be refused."]})
+            raise SuitabilityError({"decision": [_("The thresholds are not met: it can only be refused.")]})
         if approve and not conversion.protections_explained:
             raise SuitabilityError(
-                {"decision": ["The loss of protections must be explained in writing first."]}
+                {"decision": [_("The loss of protections must be explained in writing first.")]}
             )
         state = ConversionState.APPROVED if approve else ConversionState.REFUSED
         Conversion.objects.filter(pk=conversion.pk).update(
@@ -501,7 +579,7 @@ ALL_CLIENTS_RATIO = 4
 # The scratch tables of a run. On PostgreSQL they are UNLOGGED, not TEMP: parallel workers
 # cannot read TEMP tables, and the join over the night's trades is worth two cores. The
 # advisory lock keeps two runs off the same names; they are dropped before the commit.
-SCRATCH = ("suit_pm", "suit_lv", "suit_hits", "suit_cov", "suit_new")
+SCRATCH = ("suit_pm", "suit_lv", "suit_hits", "suit_closed", "suit_cov", "suit_new")
 
 
 def _detect(batches: list[int]) -> dict:
@@ -602,9 +680,15 @@ def _detect(batches: list[int]) -> dict:
                        {allowed} AS allowed, a.id AS assessment_id
                 FROM {client_t} c
                 JOIN {account_t} ac ON ac.client_id = c.id
-                LEFT JOIN ({latest(assessment_t, "level, lowest, id, expires_on", "assessed_on")}) a
+                LEFT JOIN ({latest(category_t, "category, legal_basis, effective_from, decided_at",
+                                   "effective_from")}) k ON k.client_id = c.id
+                LEFT JOIN ({latest(assessment_t, "level, lowest, id, expires_on, assessed_on, entered_at",
+                                   "assessed_on")}) a
                        ON a.client_id = c.id AND a.expires_on > %s AND a.level IS NOT NULL
-                LEFT JOIN ({latest(category_t, "category", "effective_from")}) k ON k.client_id = c.id
+                      -- an assessment made before an opt-down no longer counts (selectors.predates_opt_down)
+                      AND (k.legal_basis IS NULL OR k.legal_basis <> 'opt_down' OR k.category <> 'ordinary'
+                           OR a.assessed_on > k.effective_from
+                           OR (a.assessed_on = k.effective_from AND a.entered_at >= k.decided_at))
                 WHERE NOT (CASE WHEN k.category IS NOT NULL THEN k.category = 'professional'
                                 ELSE c.investor_category = 'professional' END)
                   AND {allowed} < %s
@@ -644,9 +728,27 @@ def _detect(batches: list[int]) -> dict:
         # The scratch tables have no statistics; hash joins suit them (the planner
         # would sort both sides of every join for merge joins).
         with local_setting(cur, "enable_mergejoin", "off"):
-            # 4. the case that already covers each client × product × client level of the
+            # 4. the client × products of the hits that compliance closed: the latest settling
+            #    decision is a rejection (selectors.closed_products). A trade there opens a
+            #    prohibited case, and no older acceptance covers it. Rejected cases are few:
+            #    found by the index of closed states, then checked for a later decision.
+            settling = "', '".join(selectors.SETTLING_STATES)
+            cur.execute(
+                f"""
+                CREATE {scratch} suit_closed AS
+                SELECT DISTINCT h.client_id, h.product
+                FROM suit_hits h
+                JOIN suit_pm pm ON pm.id = h.product
+                JOIN {case_t} r ON r.client_id = h.client_id AND r.product_key = pm.product_key
+                WHERE r.state = 'rejected'
+                  AND NOT EXISTS (SELECT 1 FROM {case_t} n WHERE n.client_id = r.client_id
+                                  AND n.product_key = r.product_key AND n.id > r.id
+                                  AND n.state IN ('{settling}'))
+                """
+            )
+            #    the case that already covers each client × product × client level of the
             #    hits: the open case for the client × product, or an accepted one opened at
-            #    the same client level (the signed warning still holds)
+            #    the same client level (the signed warning still holds) unless closed since
             cur.execute(
                 f"""
                 CREATE {scratch} suit_cov AS
@@ -655,7 +757,9 @@ def _detect(batches: list[int]) -> dict:
                 JOIN suit_pm pm ON pm.id = h.product
                 JOIN {case_t} c ON c.client_id = h.client_id AND c.product_key = pm.product_key
                 WHERE c.state IN ('open', 'notice_given', 'warning_signed', 'under_review')
-                   OR (c.state = 'accepted' AND c.client_level = {_level_label("h.lvl")})
+                   OR (c.state = 'accepted' AND c.client_level = {_level_label("h.lvl")}
+                       AND NOT EXISTS (SELECT 1 FROM suit_closed x WHERE x.client_id = h.client_id
+                                       AND x.product = h.product))
                 GROUP BY h.client_id, h.product, h.lvl
                 """
             )
@@ -673,8 +777,10 @@ def _detect(batches: list[int]) -> dict:
                 CREATE {scratch} suit_new AS
                 SELECT {new_id} AS id, g.* FROM (
                     SELECT h.client_id, h.product, MIN(h.account_id) AS account_id, MIN(h.lvl) AS lvl,
-                           MAX(h.assessment_id) AS assessment_id, MIN(h.trading_day) AS first_day
+                           MAX(h.assessment_id) AS assessment_id, MIN(h.trading_day) AS first_day,
+                           MAX(CASE WHEN x.client_id IS NULL THEN 0 ELSE 1 END) AS closed
                     FROM suit_hits h
+                    LEFT JOIN suit_closed x ON x.client_id = h.client_id AND x.product = h.product
                     WHERE NOT EXISTS (SELECT 1 FROM suit_cov v WHERE v.client_id = h.client_id
                                       AND v.product = h.product AND v.lvl = h.lvl)
                     GROUP BY h.client_id, h.product ORDER BY h.client_id, h.product
@@ -688,8 +794,8 @@ def _detect(batches: list[int]) -> dict:
                     source, result, state, client_level, client_lowest, product_level, warnings,
                     assessment_id, rule_set_id, first_trading_day, opened_at)
                 SELECT n.id, n.client_id, n.account_id, pm.entry_id, pm.product_key, pm.flagged, 'trade',
-                       CASE WHEN n.lvl <= 0 THEN 'prohibited' ELSE 'mismatch' END,
-                       CASE WHEN n.lvl <= 0 THEN 'under_review' ELSE 'open' END,
+                       CASE WHEN n.lvl <= 0 OR n.closed = 1 THEN 'prohibited' ELSE 'mismatch' END,
+                       CASE WHEN n.lvl <= 0 OR n.closed = 1 THEN 'under_review' ELSE 'open' END,
                        {_level_label("n.lvl")}, n.lvl = -1, pm.level, '[]', n.assessment_id, %s, n.first_day, %s
                 FROM suit_new n JOIN suit_pm pm ON pm.id = n.product ORDER BY n.id
                 """,

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from clients import roles
@@ -49,13 +49,13 @@ CASES_PER_PAGE = 100
 # A case page lists this many of its trades (a day-trader's case can hold thousands).
 CASE_TRADES_SHOWN = 200
 ACTION_LABELS = {
-    "give_notice": _l("Record notice given to the client"),
-    "sign_warning": _l("Record the signed special risk warning"),
-    "submit_for_review": _l("Submit for compliance review"),
-    "withdraw": _l("Client withdraws"),
-    "accept": _l("Accept"),
-    "reject": _l("Reject (restrict trading)"),
-    "resolve_by_reassessment": _l("Resolved by re-assessment"),
+    "give_notice": gettext_lazy("Record notice given to the client"),
+    "sign_warning": gettext_lazy("Record the signed special risk warning"),
+    "submit_for_review": gettext_lazy("Submit for compliance review"),
+    "withdraw": gettext_lazy("Client withdraws"),
+    "accept": gettext_lazy("Accept"),
+    "reject": gettext_lazy("Reject (restrict trading)"),
+    "resolve_by_reassessment": gettext_lazy("Resolved by re-assessment"),
 }
 
 
@@ -152,20 +152,48 @@ def check(request):
         if account is None:
             form.add_error("account", _("Unknown account."))
         else:
-            result = services.presale_check(account=account, product=form.cleaned_data["product"], user=request.user)
-            result = {"check": result, "account": account}
+            try:
+                checked = services.presale_check(account=account, product=form.cleaned_data["product"],
+                                                 user=request.user)
+            except services.SuitabilityError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                result = {"check": checked, "account": account}
     return render(request, "suitability/check.html", {"form": form, "result": result})
 
 
 # --- cases -----------------------------------------------------------------------------------
 
 
+def _form_error_messages(form) -> list[str]:
+    """Each error of a bound form as one line naming its field: "Signed on: Enter a valid date."."""
+    lines = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        for error in errors:
+            if field is None:  # non-field errors
+                lines.append(str(error))
+            else:
+                label = field.label or name.replace("_", " ").capitalize()
+                lines.append(_("%(field)s: %(error)s") % {"field": label, "error": error})
+    return lines
+
+
 def _filtered_cases(request):
+    """The visible cases narrowed by the queue's filters. A filter with a value the form
+    refuses is left out (the other filters still apply); the third value lists them as
+    (field label, value given) for the page to name."""
     form = CaseFilterForm(request.GET or None)
     cases = selectors.cases_visible_to(request.user).select_related(
         "client", "client__branch", "client__manager", "catalog_entry"
     )
-    data = form.cleaned_data if form.is_valid() else {}
+    ignored = []
+    if form.is_bound and not form.is_valid():
+        # cleaned_data keeps only the fields that validated
+        ignored = [(form.fields[name].label, form.data.get(name, "")) for name in form.errors if name in form.fields]
+    data = form.cleaned_data if form.is_bound else {}
     state = data.get("state") or ""
     if state == "":
         cases = cases.filter(state__in=rules.OPEN_STATES)
@@ -185,14 +213,17 @@ def _filtered_cases(request):
             Q(client__client_no__icontains=data["q"]) | Q(client__name__icontains=data["q"])
             | Q(product_key__icontains=data["q"])
         )
-    return form, cases
+    return form, cases, ignored
 
 
 @login_required
 def case_list(request):
-    form, cases = _filtered_cases(request)
+    form, cases, ignored = _filtered_cases(request)
     if request.GET.get("export") == "csv":
         return _cases_csv(cases)
+    for label, value in ignored:
+        messages.warning(request, _("Filter ignored: %(field)s “%(value)s” is not a valid value.")
+                         % {"field": label, "value": value})
     # Oldest first (ageing); the id breaks ties, since one night's detection opens its
     # cases at a single instant and pages must not repeat or skip any of them.
     page = Paginator(cases.order_by("opened_at", "id"), CASES_PER_PAGE).get_page(request.GET.get("page"))
@@ -236,6 +267,7 @@ def case_detail(request, pk: int):
         pk=pk,
     )
     actions = services.case_allowed_actions(case, request.user)
+    today = services.case_current_outcome(case) if case.is_open else None
     case_type = ContentType.objects.get_for_model(MismatchCase)
     visit_tasks = Task.objects.filter(kind=TaskKind.RETURN_VISIT, source_type=case_type, source_id=case.pk)
     context = {
@@ -244,6 +276,10 @@ def case_detail(request, pk: int):
         "trades": selectors.case_trades(case).select_related("account").order_by("trading_day", "id")[:CASE_TRADES_SHOWN],
         "trade_count": selectors.case_trade_count(case),
         "actions": [(a, ACTION_LABELS[a], rules.STEPS[a]) for a in actions],
+        "today": today,
+        "today_result": dict(MismatchCase._meta.get_field("result").choices).get(today.result) if today else "",
+        # opened as a mismatch, prohibited now: the warning can no longer be signed or accepted
+        "prohibited_now": bool(today and today.result == rules.PROHIBITED and case.result != rules.PROHIBITED),
         "form": TransitionForm(),
         "visit_tasks": visit_tasks,
         "visits": case.return_visits.select_related("recorded_by"),
@@ -268,7 +304,8 @@ def case_transition(request, pk: int):
         else:
             messages.success(request, _("Recorded: %(action)s.") % {"action": ACTION_LABELS[form.cleaned_data["action"]]})
     else:
-        messages.error(request, _("Invalid input."))
+        for line in _form_error_messages(form):
+            messages.error(request, line)
     return redirect("suitability:case", case.pk)
 
 
@@ -281,11 +318,20 @@ def return_visit(request, task_id: int):
     if not (case.client.manager_id == request.user.pk or _is_compliance(request.user)):
         raise PermissionDenied
     form = ReturnVisitForm(request.POST)
-    if form.is_valid() and task.status == TaskStatus.OPEN:
-        services.return_visit_record(task=task, user=request.user, **form.cleaned_data)
-        messages.success(request, _("Return visit recorded."))
+    if task.status != TaskStatus.OPEN:
+        messages.error(request, _("This return visit is already closed; nothing was recorded."))
+    elif form.is_valid():
+        try:
+            services.return_visit_record(task=task, user=request.user, **form.cleaned_data)
+        except services.SuitabilityError as exc:
+            for errors in exc.message_dict.values():
+                for error in errors:
+                    messages.error(request, error)
+        else:
+            messages.success(request, _("Return visit recorded."))
     else:
-        messages.error(request, _("Invalid input."))
+        for line in _form_error_messages(form):
+            messages.error(request, line)
     return redirect("suitability:case", case.pk)
 
 
@@ -307,7 +353,8 @@ def conversion_list(request):
 @login_required
 def conversion_new(request, client_id: int):
     client = get_object_or_404(clients_visible_to(request.user), pk=client_id)
-    form = ConversionForm(request.POST or None)
+    form = ConversionForm(request.POST or None, initial={
+        "applicant_type": "person" if client.client_type == "person" else "institution"})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v is not None}
         try:

@@ -267,6 +267,12 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def closes_through_source(self) -> bool:
+        """A return visit raised by a record (a suitability case) is closed by recording
+        the visit there, never by the generic completion (services.task_complete)."""
+        return self.kind == TaskKind.RETURN_VISIT and self.source_type_id is not None
+
 
 class ProspectStage(models.TextChoices):
     LEAD = "lead", _("Lead 线索")

@@ -52,7 +52,7 @@ def test_questionnaire_check_warning_and_acceptance(browser_page, cast):
     page.fill("input[name=product]", "IF2512")
     page.click("#check-form button[type=submit]")
     assert page.inner_text("#result") == "mismatch"
-    assert page.inner_text("#client-level") == "C2"
+    assert page.inner_text("#client-level") == "C2 Cautious"
     assert page.inner_text("#product-level") == "R4"
     page.click("#case-link")
 

@@ -90,7 +90,7 @@ def test_transitions_through_the_api(api, manager_a, branch_a, compliance_user):
     assert "evidence" in refused.json()["errors"]
     assert http.post(url, {"action": "sign_warning", "evidence": "SW-1", "signed_on": "2026-11-16"}).status_code == 201
     assert http.post(url, {"action": "accept", "note": "mine"}).json()["errors"] == {
-        "action": ["Only compliance may accept."]}
+        "action": ["Only compliance takes this step."]}
     assert http.post(url, {"action": "submit_for_review"}).status_code == 201
     body = api(compliance_user).post(url, {"action": "accept", "note": "ok"}).json()
     assert (body["from_state"], body["to_state"], body["by"]) == ("under_review", "accepted", "compliance")

@@ -198,3 +198,65 @@ def test_account_manager_roles_alone_do_not_make_a_manager_of_someone_elses_clie
     assert services.case_allowed_actions(case, cast["compliance"]) == []
     both = factories.staff_user("am_and_compliance", roles.COMPLIANCE)
     assert services.case_allowed_actions(case, both) == []
+
+
+# --- the client's state changes while the case is open -----------------------------------
+
+
+def test_a_client_who_became_the_lowest_category_cannot_sign_or_be_accepted(cast):
+    case = open_case(cast)  # C2 vs IF (R4): mismatch
+    services.case_transition(case=case, user=cast["own_manager"], action="give_notice")
+    assess(cast["client"], 1, lowest=True, on=timezone.localdate())  # e.g. civil capacity lost
+    case.refresh_from_db()
+    assert services.case_allowed_actions(case, cast["own_manager"]) == ["withdraw"]
+    with pytest.raises(services.SuitabilityError, match="lowest risk category"):
+        services.case_transition(case=case, user=cast["own_manager"], action="sign_warning",
+                                 evidence="SW-9", signed_on=timezone.localdate())
+    assert MismatchCase.objects.get(pk=case.pk).state == "notice_given"
+
+
+def test_a_signed_warning_is_not_accepted_once_the_assessment_has_expired(cast):
+    case = open_case(cast)
+    for action, kwargs, actor in PATH[:3]:
+        services.case_transition(case=case, user=cast[actor], action=action, **kwargs)
+    # the only assessment expires: the client is unassessed, the warning path needs a level
+    from suitability.models import Assessment
+
+    Assessment.objects.filter(client=cast["client"]).update(expires_on=timezone.localdate())
+    case.refresh_from_db()
+    assert services.case_allowed_actions(case, cast["compliance"]) == ["reject", "resolve_by_reassessment"]
+    with pytest.raises(services.SuitabilityError, match="no valid assessment"):
+        services.case_transition(case=case, user=cast["compliance"], action="accept", note="ok")
+    services.case_transition(case=case, user=cast["compliance"], action="reject", note="Assessment expired.")
+    assert MismatchCase.objects.get(pk=case.pk).state == "rejected"
+
+
+def test_a_new_assessment_at_a_known_level_lets_the_warning_path_go_on(cast):
+    case = open_case(cast)
+    services.case_transition(case=case, user=cast["own_manager"], action="give_notice")
+    assess(cast["client"], 1, lowest=True, on=timezone.localdate() - dt.timedelta(days=2))
+    assess(cast["client"], 3, on=timezone.localdate())  # a correction: C3, still below R4
+    services.case_transition(case=case, user=cast["own_manager"], action="sign_warning",
+                             evidence="SW-10", signed_on=timezone.localdate())
+    assert MismatchCase.objects.get(pk=case.pk).state == "warning_signed"
+
+
+def test_the_case_page_says_the_product_became_prohibited(cast, client):
+    case = open_case(cast)
+    services.case_transition(case=case, user=cast["own_manager"], action="give_notice")
+    client.force_login(cast["own_manager"])
+    assert 'id="prohibited-now"' not in client.get(f"/suitability/cases/{case.pk}/").content.decode()
+    assess(cast["client"], 1, lowest=True, on=timezone.localdate())
+    page = client.get(f"/suitability/cases/{case.pk}/").content.decode()
+    assert 'id="prohibited-now"' in page and "no longer be signed or accepted" in page
+    assert 'data-action="sign_warning"' not in page and 'data-action="withdraw"' in page
+
+
+def test_a_signing_date_in_the_future_is_refused(cast):
+    case = open_case(cast)
+    services.case_transition(case=case, user=cast["own_manager"], action="give_notice")
+    with pytest.raises(services.SuitabilityError) as caught:
+        services.case_transition(case=case, user=cast["own_manager"], action="sign_warning", evidence="SW-11",
+                                 signed_on=timezone.localdate() + dt.timedelta(days=1))
+    assert "signed_on" in caught.value.message_dict
+    assert MismatchCase.objects.get(pk=case.pk).state == "notice_given"

@@ -279,3 +279,70 @@ def test_the_case_page_says_when_it_lists_only_the_first_trades(assessed_book, i
     html = client.get(case.get_absolute_url()).content.decode()
     assert '<span class="muted" id="trades-shown">the first 2 of 3</span>' in html
     assert html.count("<td>IF") == 2
+
+
+def test_trades_in_a_product_compliance_closed_open_a_prohibited_case(assessed_book, import_file_now, tmp_path,
+                                                                      manager_a, compliance_user):
+    from clients.models import Client
+
+    from .factories import assess
+
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    person = Client.objects.get(client_no="C0001")  # C3
+    person.manager = manager_a
+    person.save()
+    case = MismatchCase.objects.get(client=person, product_key="CFFEX:IF")
+    for action, fields, user in [
+        ("give_notice", {}, manager_a),
+        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager_a),
+        ("submit_for_review", {}, manager_a),
+        ("reject", {"note": "Restrict IF: too much for this client."}, compliance_user),
+    ]:
+        services.case_transition(case=case, user=user, action=action, **fields)
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
+        "80010001,2026-11-19,CFFEX,IF2512,B,O,3900,1,1170000,30,99000021\n",
+        encoding="utf-8",
+    )
+    import_file_now("trades", more)
+    # as a pre-sale check says: the product is closed to the client, so compliance sees it
+    cases = MismatchCase.objects.filter(client=person, product_key="CFFEX:IF").order_by("id")
+    assert [(c.result, c.state, c.client_level, selectors.case_trade_count(c)) for c in cases] == [
+        ("mismatch", "rejected", "C3", 3), ("prohibited", "under_review", "C3", 1)]
+    assert selectors.case_timeline(cases[1])[0].note == "Imported trades: C3 vs R4 (closed)"
+    # more trades while compliance reviews it attach to that case; the product stays closed
+    again = tmp_path / "again.csv"
+    again.write_text(
+        "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
+        "80010001,2026-11-20,CFFEX,IF2512,S,C,3910,1,1173000,30,99000022\n",
+        encoding="utf-8",
+    )
+    import_file_now("trades", again)
+    assert [selectors.case_trade_count(c) for c in cases] == [3, 2]
+    assert services.check(client=person, product="IF2512").outcome.result == "prohibited"
+    # a new assessment high enough lets compliance reopen the product
+    assess(person, 4, on=dt.date(2026, 11, 21))
+    services.case_transition(case=cases[1], user=compliance_user, action="resolve_by_reassessment",
+                             note="C4 now: IF matches")
+    assert services.check(client=person, product="IF2512").outcome.result == "match"
+
+
+def test_an_assessment_from_before_an_opt_down_does_not_count(assessed_book, import_file_now):
+    from clients.models import Client
+    from suitability.models import InvestorCategoryRecord, RuleSet
+
+    from .factories import make_professional
+
+    person = Client.objects.get(client_no="C0006")  # assessed C4 on 2026-10-12, trades IF (R4)
+    make_professional(person, "B", on=dt.date(2026, 10, 20))
+    InvestorCategoryRecord.objects.create(
+        client=person, category="ordinary", legal_basis="opt_down", evidence="written notice",
+        effective_from=dt.date(2026, 11, 2), rule_set=RuleSet.current(),
+    )
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    # back to ordinary by his own notice: a new questionnaire is due before anything above R1
+    assert services.check(client=person, product="IF2512", on=dt.date(2026, 11, 16)).outcome.result == "prohibited"
+    case = MismatchCase.objects.get(client=person)
+    assert (case.product_key, case.result, case.state, case.client_level, selectors.case_trade_count(case)) == (
+        "CFFEX:IF", "prohibited", "under_review", "unassessed", 3)
