@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -15,9 +16,9 @@ def exception_handler(exc, context):
     if isinstance(data, dict) and "detail" in data and len(data) == 1:
         response.data = {"detail": data["detail"], "errors": {}}
     elif isinstance(data, dict):
-        response.data = {"detail": "Invalid input.", "errors": data}
+        response.data = {"detail": _("Invalid input."), "errors": data}
     elif isinstance(data, list):
-        response.data = {"detail": "Invalid input.", "errors": {"non_field_errors": data}}
+        response.data = {"detail": _("Invalid input."), "errors": {"non_field_errors": data}}
     return response
 
 

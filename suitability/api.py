@@ -90,12 +90,16 @@ class AssessmentSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=QuestionnaireVersion.objects.all(), required=False, allow_null=True
     )
     client = serializers.PrimaryKeyRelatedField(queryset=clients_visible_to(None))
+    lowest_other_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=150,
+        help_text="The person meets another legal condition of the lowest category (stated): C1, lowest.",
+    )
 
     class Meta:
         model = Assessment
         fields = [
             "id", "client", "questionnaire", "questionnaire_label", "answers", "score", "level",
-            "level_label", "lowest", "lowest_reason", "horizon", "product_kinds", "investor_category",
+            "level_label", "lowest", "lowest_reason", "lowest_other_reason", "horizon", "product_kinds", "investor_category",
             "professional_class", "assessed_on", "expires_on", "client_signed_on", "esign_ref",
             "migrated", "supersedes", "note", "entered_by", "entered_at",
         ]
@@ -141,6 +145,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                 questionnaire=data.get("questionnaire"), assessed_on=data.get("assessed_on"),
                 client_signed_on=data.get("client_signed_on"), esign_ref=data.get("esign_ref", ""),
                 supersedes=data.get("supersedes"), note=data.get("note", ""),
+                lowest_other_reason=data.get("lowest_other_reason", ""),
             )
         except services.SuitabilityError as exc:
             # the questionnaire's errors are keyed by question: they go under "answers"

@@ -30,10 +30,16 @@ class QuestionnaireForm(forms.Form):
         label=_("Client signed on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     esign_ref = forms.CharField(label=_("E-signature reference"), required=False, max_length=100)
+    lowest_other_reason = forms.CharField(
+        label=_("Lowest risk category for another legal reason"), required=False, max_length=150,
+        help_text=_("Only when the person meets another legal condition of the lowest category: "
+                    "state it. The result is then C1, lowest category, whatever the answers score."),
+    )
 
     def __init__(self, *args, questionnaire: QuestionnaireVersion, **kwargs):
         super().__init__(*args, **kwargs)
         self.questionnaire = questionnaire
+        other = self.fields.pop("lowest_other_reason")
         signed, esign = self.fields.pop("client_signed_on"), self.fields.pop("esign_ref")
         for number, q in enumerate(questionnaire.questions, start=1):
             choices = [(o["value"], _text(o)) for o in q["options"]]
@@ -47,6 +53,8 @@ class QuestionnaireForm(forms.Form):
             self.fields[f"q_{q['id']}"] = field
         self.fields["client_signed_on"] = signed
         self.fields["esign_ref"] = esign
+        if questionnaire.audience == "person":  # the lowest category is for natural persons
+            self.fields["lowest_other_reason"] = other
 
     def answers(self) -> dict:
         return {

@@ -82,7 +82,6 @@ class RuleSet(models.Model):
     return_visit_levels = models.JSONField(_("return-visit risk levels"), default=rules.default_return_visit_levels)
     # Lowering re-assessments look at trades this many days back ("products they hold or trade").
     recent_trade_days = models.PositiveSmallIntegerField(_("recent trades window (days)"), default=90)
-    bands = models.JSONField(_("score bands"), default=default_bands)
     conversion_thresholds = models.JSONField(
         _("professional thresholds"), default=default_conversion_thresholds
     )
@@ -115,15 +114,6 @@ class RuleSet(models.Model):
                 effective_from=dt.date(2017, 7, 1),
             )
         return found
-
-    def as_config(self) -> rules.RuleConfig:
-        return rules.RuleConfig(
-            validity_months=self.validity_months,
-            bands=tuple(tuple(b) for b in self.bands),
-            return_visit_levels=frozenset(int(x) for x in self.return_visit_levels),
-            return_visit_business_days=self.return_visit_business_days,
-            conversion_thresholds=self.conversion_thresholds,
-        )
 
 
 # --- investor categories and conversions ----------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -47,15 +47,6 @@ def default_conversion_thresholds() -> dict:
         "art11_person": {"financial_assets": 3_000_000, "average_income": 300_000, "experience_years": 1,
                          "work_years": 1},
     }
-
-
-@dataclass(frozen=True)
-class RuleConfig:
-    validity_months: int = 24
-    bands: tuple = DEFAULT_BANDS
-    return_visit_levels: frozenset = frozenset({4, 5})
-    return_visit_business_days: int = 5
-    conversion_thresholds: Mapping = field(default_factory=default_conversion_thresholds)
 
 
 def level_label(level: int | None, *, lowest: bool = False) -> str:
@@ -321,6 +312,13 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, object]) -> Score:
     if vetoes:
         return Score(0, 1, True, "; ".join(vetoes), horizon, tuple(kinds))
     return Score(total, classify(total, questionnaire.bands), False, "", horizon, tuple(kinds))
+
+
+def lowest_for_another_reason(result: Score, reason: str) -> Score:
+    """Spec §2: a person who meets another legal condition of the lowest category is C1,
+    lowest, whatever the answers scored; the reason is recorded (after any veto's)."""
+    reasons = "; ".join(r for r in (result.lowest_reason, reason.strip()) if r)
+    return replace(result, level=1, lowest=True, lowest_reason=reasons)
 
 
 # --- classification records (spec §1) ------------------------------------------------------

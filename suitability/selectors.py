@@ -125,7 +125,7 @@ class ResolvedProduct:
     def label(self) -> str:
         if self.entry is not None:
             return f"{self.product.key} · {self.entry.name_zh}"
-        return f"{self.product.key} (unrated)"
+        return f"{self.product.key} ({_('unrated')})"
 
 
 class Catalog:

@@ -65,14 +65,20 @@ def _today() -> dt.date:
 def assessment_create(
     *, client: Client, answers: dict, entered_by=None, questionnaire: QuestionnaireVersion | None = None,
     assessed_on: dt.date | None = None, client_signed_on: dt.date | None = None, esign_ref: str = "",
-    supersedes: Assessment | None = None, note: str = "",
+    supersedes: Assessment | None = None, note: str = "", lowest_other_reason: str = "",
 ) -> Assessment:
     """Score the answers with the questionnaire in force and store the assessment.
+
+    lowest_other_reason: the person meets another legal condition of the lowest category
+    (spec §2), stated; the result is then C1, lowest, whatever the answers scored.
 
     A result that lowers what the client may trade opens re-assessment cases for the
     products they traded recently (spec §5 source c)."""
     _check_assessment_input(client=client, answers=answers, assessed_on=assessed_on,
                             client_signed_on=client_signed_on, supersedes=supersedes)
+    if lowest_other_reason.strip() and client.client_type != "person":
+        raise SuitabilityError({"lowest_other_reason": [
+            _("Only a natural person can be placed in the lowest risk category.")]})
     assessed_on = assessed_on or _today()
     audience = "person" if client.client_type == "person" else "institution"
     questionnaire = questionnaire or QuestionnaireVersion.current(audience, assessed_on)
@@ -82,13 +88,15 @@ def assessment_create(
         result = rules.score(questionnaire.as_spec(), answers)
     except rules.AnswerError as exc:
         raise SuitabilityError({k: [v] for k, v in exc.errors.items()}) from exc
+    if lowest_other_reason.strip():
+        result = rules.lowest_for_another_reason(result, lowest_other_reason)
     rule_set = RuleSet.current(assessed_on)
     before = selectors.investor_state(client, assessed_on).state
     with transaction.atomic():
         assessment = Assessment.objects.create(
             client=client, questionnaire=questionnaire, questionnaire_label=questionnaire.code,
             rule_set=rule_set, answers=answers, score=result.score, level=result.level,
-            lowest=result.lowest, lowest_reason=result.lowest_reason, horizon=result.horizon,
+            lowest=result.lowest, lowest_reason=result.lowest_reason[:200], horizon=result.horizon,
             product_kinds=list(result.product_kinds), assessed_on=assessed_on,
             expires_on=rules.expires_on(assessed_on, rule_set.validity_months),
             client_signed_on=client_signed_on, esign_ref=esign_ref, supersedes=supersedes,

@@ -107,11 +107,13 @@ def questionnaire(request, client_id: int):
                 client=client, answers=form.answers(), entered_by=request.user, questionnaire=version,
                 client_signed_on=form.cleaned_data["client_signed_on"],
                 esign_ref=form.cleaned_data["esign_ref"],
+                lowest_other_reason=form.cleaned_data.get("lowest_other_reason", ""),
             )
         except services.SuitabilityError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
-                    form.add_error(f"q_{field}" if f"q_{field}" in form.fields else None, error)
+                    name = f"q_{field}" if f"q_{field}" in form.fields else field
+                    form.add_error(name if name in form.fields else None, error)
         else:
             return redirect("suitability:assessment", assessment.pk)
     return render(request, "suitability/questionnaire.html", {"client": client, "form": form, "version": version})

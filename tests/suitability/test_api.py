@@ -150,3 +150,13 @@ def test_finance_may_not_run_presale_checks(api, finance_user, client):
     assert response.status_code == 403
     assert client.get("/suitability/check/").status_code == 403
     assert not MismatchCase.objects.exists()
+
+
+def test_the_error_envelope_speaks_the_users_language(api, manager_a, branch_a):
+    person = factories.ClientFactory(manager=manager_a, branch=branch_a)
+    http = api(manager_a)
+    http.post("/i18n/setlang/", {"language": "zh-hans"})
+    body = http.post("/api/v1/suitability/assessments/", {"client": person.pk, "answers": "abc"},
+                     content_type="application/json").json()
+    assert body["detail"] == "无效的输入。"
+    assert body["errors"]["answers"] == ["答案须为对象：{题目编号: 选项值}。"]

@@ -187,3 +187,34 @@ def test_negative_amounts_in_a_conversion_are_refused(client, manager_a, person)
     assert response.status_code == 400
     assert "financial_assets" in response.json()["errors"]
     assert not Conversion.objects.exists()
+
+
+# --- the lowest category for another legal reason (spec §2) ---------------------------------
+
+
+def test_another_legal_reason_makes_a_person_lowest_whatever_the_score(manager_a, person):
+    assessment = services.assessment_create(client=person, answers=answers_scoring(90), entered_by=manager_a,
+                                            lowest_other_reason="法院判决限制民事行为能力 court ruling 2026-10")
+    assert (assessment.score, assessment.level, assessment.lowest) == (90, 1, True)
+    assert assessment.lowest_reason == "法院判决限制民事行为能力 court ruling 2026-10"
+    assert services.check(client=person, product="rb").outcome.result == "prohibited"
+
+
+def test_only_a_natural_person_is_placed_in_the_lowest_category(manager_a, institution):
+    with pytest.raises(services.SuitabilityError) as caught:
+        services.assessment_create(client=institution, answers={}, entered_by=manager_a,
+                                   lowest_other_reason="reason")
+    assert "lowest_other_reason" in caught.value.message_dict
+
+
+def test_the_questionnaire_page_records_another_legal_reason(client, manager_a, person):
+    client.force_login(manager_a)
+    url = f"/suitability/clients/{person.pk}/questionnaire/"
+    assert "lowest_other_reason" in client.get(url).content.decode()
+    data = {f"q_{k}": v for k, v in answers_scoring(70).items()}
+    data["lowest_other_reason"] = "监护人代理 guardian acts for the client"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assessment = Assessment.objects.get(client=person)
+    assert (assessment.level, assessment.lowest, assessment.lowest_reason) == (
+        1, True, "监护人代理 guardian acts for the client")

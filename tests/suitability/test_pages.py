@@ -36,7 +36,8 @@ def test_the_questionnaire_page_scores_and_shows_the_result(client, manager_a, m
     client.force_login(manager_a)
     page = client.get(f"/suitability/clients/{mine.pk}/questionnaire/")
     assert page.status_code == 200
-    assert page.content.decode().count("<fieldset") == len(defaults.PERSON_QUESTIONS) + 2
+    # the questions, the client's confirmation (date, e-signature), another lowest-category reason
+    assert page.content.decode().count("<fieldset") == len(defaults.PERSON_QUESTIONS) + 3
     response = client.post(f"/suitability/clients/{mine.pk}/questionnaire/", form_data(answers_scoring(36)))
     assessment = Assessment.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/suitability/assessments/{assessment.pk}/"
