@@ -118,6 +118,12 @@ class AssessmentSerializer(serializers.ModelSerializer):
             self.fields["supersedes"].queryset = selectors.assessments_visible_to(request.user)
 
 
+# The fields services.assessment_create names in its errors besides the questions.
+ASSESSMENT_INPUT_FIELDS = frozenset(
+    {"answers", "questionnaire", "assessed_on", "client_signed_on", "supersedes", "lowest_other_reason"}
+)
+
+
 class AssessmentFilter(filters.FilterSet):
     class Meta:
         model = Assessment
@@ -148,10 +154,11 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                 lowest_other_reason=data.get("lowest_other_reason", ""),
             )
         except services.SuitabilityError as exc:
-            # the questionnaire's errors are keyed by question: they go under "answers"
+            # the questionnaire's errors are keyed by question (some ids, like "horizon",
+            # are also field names): all but the service's own fields go under "answers"
             errors = exc.message_dict
-            fields = {k: v for k, v in errors.items() if k in serializer.fields}
-            questions = {k: v for k, v in errors.items() if k not in serializer.fields}
+            fields = {k: v for k, v in errors.items() if k in ASSESSMENT_INPUT_FIELDS}
+            questions = {k: v for k, v in errors.items() if k not in ASSESSMENT_INPUT_FIELDS}
             if questions:  # never with an "answers" error: the shape is checked first
                 fields["answers"] = questions
             raise ValidationError(fields) from exc

@@ -327,7 +327,7 @@ class Assessment(AppendOnlyModel):
     # None for professional investors migrated without a level.
     level = models.PositiveSmallIntegerField(_("level"), choices=LEVEL_CHOICES, null=True, blank=True)
     lowest = models.BooleanField(_("lowest category"), default=False)
-    lowest_reason = models.CharField(_("lowest category reason"), max_length=200, blank=True)
+    lowest_reason = models.CharField(_("lowest category reason"), max_length=500, blank=True)
     horizon = models.CharField(_("investment horizon"), max_length=8, choices=Horizon.choices, blank=True)
     product_kinds = models.JSONField(_("intended product kinds"), default=list, blank=True)
     # Migrated rows carry the back office's category too.

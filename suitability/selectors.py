@@ -77,6 +77,19 @@ def predates_opt_down(assessment: Assessment, record: InvestorCategoryRecord) ->
 SETTLING_STATES = (CaseState.REJECTED, CaseState.ACCEPTED, CaseState.RESOLVED_BY_REASSESSMENT)
 
 
+def closed_pairs() -> list[tuple[int, str]]:
+    """Every (client id, product key) compliance closed: a rejected case with no later
+    settling decision for the client × product (closed_products, for all clients)."""
+    later = MismatchCase.objects.filter(
+        client_id=OuterRef("client_id"), product_key=OuterRef("product_key"), id__gt=OuterRef("id"),
+        state__in=SETTLING_STATES,
+    )
+    return list(
+        MismatchCase.objects.filter(state=CaseState.REJECTED).exclude(Exists(later))
+        .values_list("client_id", "product_key").distinct().order_by("client_id", "product_key")
+    )
+
+
 def closed_products(client) -> frozenset[str]:
     """Products compliance closed to the client: the latest settling decision of their
     cases for the product is a rejection (trading restricted)."""
@@ -249,20 +262,21 @@ def case_timeline(case: MismatchCase) -> list[CaseTransition]:
         steps = steps.select_related("by")
     steps = list(steps)
     if case.source == CaseSource.TRADE and not any(step.action == "open" for step in steps):
+        closed = " ({})".format(_("closed")) if closed_when_opened(case) else ""
         steps.insert(0, CaseTransition(
             case=case, action="open", from_state="",
             to_state=rules.initial_state(case.result),
             at=case.opened_at,
             note=f"{CaseSource.TRADE.label}: {case.client_level} vs R{case.product_level}"
-            + (" (closed)" if _closed_when_opened(case) else ""),
+            + closed,
             evidence=_("trades of %(day)s") % {"day": case.first_trading_day},
         ))
     return steps
 
 
-def _closed_when_opened(case: MismatchCase) -> bool:
-    """A trade case prohibited at an assessed level that is not the lowest: the client
-    traded a product closed to them by a rejected case (rules.match's reason "closed")."""
+def closed_when_opened(case: MismatchCase) -> bool:
+    """A case prohibited at a level that is neither unassessed nor the lowest: the product
+    was closed to the client by a rejected case (rules.match's reason "closed")."""
     return case.result == rules.PROHIBITED and case.client_level != "unassessed" and not case.client_lowest
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,7 +96,7 @@ def assessment_create(
         assessment = Assessment.objects.create(
             client=client, questionnaire=questionnaire, questionnaire_label=questionnaire.code,
             rule_set=rule_set, answers=answers, score=result.score, level=result.level,
-            lowest=result.lowest, lowest_reason=result.lowest_reason[:200], horizon=result.horizon,
+            lowest=result.lowest, lowest_reason=result.lowest_reason, horizon=result.horizon,
             product_kinds=list(result.product_kinds), assessed_on=assessed_on,
             expires_on=rules.expires_on(assessed_on, rule_set.validity_months),
             client_signed_on=client_signed_on, esign_ref=esign_ref, supersedes=supersedes,
@@ -307,9 +307,16 @@ def case_transition(
 
 
 def _check_resolved(case: MismatchCase) -> None:
+    """A re-assessment resolves a case when the client's state no longer gives its result;
+    a case of a product compliance closed only when the client's level now allows the
+    product (a mismatch would lift the restriction without a signed warning)."""
     outcome = case_current_outcome(case, ignore_closure=True)
-    needed = rules.PROHIBITED if case.result == rules.PROHIBITED else rules.MISMATCH
-    if outcome.result == needed or outcome.result == rules.PROHIBITED:
+    if selectors.closed_when_opened(case):
+        unresolved = outcome.result != rules.MATCH
+    else:
+        needed = rules.PROHIBITED if case.result == rules.PROHIBITED else rules.MISMATCH
+        unresolved = outcome.result == needed or outcome.result == rules.PROHIBITED
+    if unresolved:
         raise SuitabilityError(
             {"action": [_("The client's current assessment (%(level)s) does not resolve the case.")
                         % {"level": outcome.client_level}]}
@@ -830,13 +837,70 @@ def _detect(batches: list[int]) -> dict:
             lap("case_trades")
         for table in SCRATCH:
             cur.execute(f"DROP TABLE {table}")
+    # 7. trades within the client's level in a product compliance closed to them
+    closed_hits, closed_opened = _closed_product_trades(batches, sorted(days), catalog, rule_set)
+    for batch_id, n in closed_hits.items():
+        hit_counts[batch_id] = hit_counts.get(batch_id, 0) + n
+    lap("closed")
     return {
         "trades": total_trades,
         "mismatched_trades": sum(hit_counts.values()),
-        "cases_opened": opened,
+        "cases_opened": opened + closed_opened,
         "timings": timings,
         "per_batch": {b: (trade_counts.get(b, 0), hit_counts.get(b, 0)) for b in batches},
     }
+
+
+def _closed_product_trades(batches: list[int], days: list[dt.date], catalog: selectors.Catalog,
+                           rule_set: RuleSet) -> tuple[dict[int, int], int]:
+    """The batches' trades in a product closed to the client that the set-based steps left
+    out because the client's level now allows it (or he became professional): rules.match
+    checks the closure first, so they are prohibited too. Closures are compliance's
+    rejections, few: one trades query per closed client × product.
+
+    Returns the trades attached per batch and the cases opened."""
+    per_batch: dict[int, int] = {}
+    opened = 0
+    for client_id, key in selectors.closed_pairs():
+        exchange, _sep, rest = key.partition(":")
+        if not rest:  # a catalog product (AM-R2…): not traded on an exchange
+            continue
+        code, is_option = rest.removesuffix(":options"), rest.endswith(":options")
+        groups = [
+            g for g in Trade.objects.filter(
+                batch_id__in=batches, trading_day__in=days, account__client_id=client_id,
+                exchange=exchange, product_code=code, is_option=is_option,
+            ).values("batch_id", "account_id", "trading_day").annotate(n=Count("id"), lots=Sum("volume"))
+            .order_by("trading_day", "account_id", "batch_id")
+            if not CaseTradeDay.objects.filter(
+                batch_id=g["batch_id"], account_id=g["account_id"], trading_day=g["trading_day"],
+                exchange=exchange, product_code=code, is_option=is_option,
+            ).exists()
+        ]
+        if not groups:
+            continue
+        case = MismatchCase.objects.filter(client_id=client_id, product_key=key, state__in=rules.OPEN_STATES).first()
+        if case is None:
+            first = groups[0]
+            client = Client.objects.get(pk=client_id)
+            suit = selectors.investor_state(client, first["trading_day"])
+            resolved = catalog.for_trade(exchange, code, is_option)
+            case = MismatchCase.objects.create(
+                client=client, account_id=first["account_id"], catalog_entry=resolved.entry, product_key=key,
+                product_flagged=resolved.product.flagged, source=CaseSource.TRADE, result=rules.PROHIBITED,
+                state=rules.initial_state(rules.PROHIBITED), client_level=suit.state.label,
+                client_lowest=suit.state.lowest, product_level=resolved.product.level, warnings=[],
+                assessment=suit.assessment, rule_set=rule_set, first_trading_day=first["trading_day"],
+            )
+            opened += 1
+        CaseTradeDay.objects.bulk_create([
+            CaseTradeDay(case=case, batch_id=g["batch_id"], account_id=g["account_id"], trading_day=g["trading_day"],
+                         exchange=exchange, product_code=code, is_option=is_option, trades=g["n"], lots=g["lots"])
+            for g in groups
+        ])
+        for g in groups:
+            per_batch[g["batch_id"]] = per_batch.get(g["batch_id"], 0) + g["n"]
+    return per_batch, opened
 
 
 def _level_label(lvl: str) -> str:

@@ -160,3 +160,14 @@ def test_the_error_envelope_speaks_the_users_language(api, manager_a, branch_a):
                      content_type="application/json").json()
     assert body["detail"] == "无效的输入。"
     assert body["errors"]["answers"] == ["答案须为对象：{题目编号: 选项值}。"]
+
+
+def test_a_question_named_like_a_field_is_reported_under_answers(api, manager_a, branch_a):
+    from .test_scoring import answers_scoring
+
+    person = factories.ClientFactory(manager=manager_a, branch=branch_a)
+    answers = answers_scoring(56)
+    del answers["horizon"]  # the question id is also a read-only field of the assessment
+    body = api(manager_a).post("/api/v1/suitability/assessments/", {"client": person.pk, "answers": answers},
+                               content_type="application/json").json()
+    assert body["errors"] == {"answers": {"horizon": ["This question must be answered."]}}

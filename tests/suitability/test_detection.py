@@ -346,3 +346,73 @@ def test_an_assessment_from_before_an_opt_down_does_not_count(assessed_book, imp
     case = MismatchCase.objects.get(client=person)
     assert (case.product_key, case.result, case.state, case.client_level, selectors.case_trade_count(case)) == (
         "CFFEX:IF", "prohibited", "under_review", "unassessed", 3)
+
+
+def test_a_closed_product_stays_closed_when_the_clients_level_rises(assessed_book, import_file_now, tmp_path,
+                                                                   manager_a, compliance_user):
+    from clients.models import Client
+
+    from .factories import assess
+
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    person = Client.objects.get(client_no="C0001")  # C3
+    person.manager = manager_a
+    person.save()
+    case = MismatchCase.objects.get(client=person, product_key="CFFEX:IF")
+    for action, fields, user in [
+        ("give_notice", {}, manager_a),
+        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager_a),
+        ("submit_for_review", {}, manager_a),
+        ("reject", {"note": "Restrict IF."}, compliance_user),
+    ]:
+        services.case_transition(case=case, user=user, action=action, **fields)
+    assess(person, 4, on=dt.date(2026, 11, 19))  # IF (R4) is now within his level
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
+        "80010001,2026-11-20,CFFEX,IF2512,B,O,3900,2,2340000,30,99000031\n"
+        "80010001,2026-11-20,CFFEX,IF2512,S,C,3905,1,1171500,30,99000032\n"
+        "80010001,2026-11-20,SHFE,rb2601,B,O,3100,1,31000,5,99000033\n",
+        encoding="utf-8",
+    )
+    batch = import_file_now("trades", more)
+    # still closed, as a pre-sale check says: the IF fills go to compliance, the rb fill does not
+    assert services.check(client=person, product="IF2512").outcome.result == "prohibited"
+    new = MismatchCase.objects.filter(client=person, product_key="CFFEX:IF").latest("id")
+    assert (new.result, new.state, new.client_level, new.first_trading_day) == (
+        "prohibited", "under_review", "C4", dt.date(2026, 11, 20))
+    assert selectors.case_trade_count(new) == 2
+    assert ProcessedTradeBatch.objects.get(batch=batch).mismatched_trades == 2
+    # a new assessment alone does not reopen it: the level allows IF, so compliance may now
+    services.case_transition(case=new, user=compliance_user, action="resolve_by_reassessment", note="C4: IF fits")
+    assert services.check(client=person, product="IF2512").outcome.result == "match"
+
+
+def test_a_closure_is_not_lifted_while_the_level_is_still_below_the_product(assessed_book, import_file_now,
+                                                                            tmp_path, manager_a, compliance_user):
+    from clients.models import Client
+
+    import_file_now("trades", DATA / "trades_canonical.csv")
+    person = Client.objects.get(client_no="C0001")  # C3
+    person.manager = manager_a
+    person.save()
+    case = MismatchCase.objects.get(client=person, product_key="CFFEX:IF")
+    for action, fields, user in [
+        ("give_notice", {}, manager_a),
+        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager_a),
+        ("submit_for_review", {}, manager_a),
+        ("reject", {"note": "Restrict IF."}, compliance_user),
+    ]:
+        services.case_transition(case=case, user=user, action=action, **fields)
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
+        "80010001,2026-11-20,CFFEX,IF2512,B,O,3900,1,1170000,30,99000041\n",
+        encoding="utf-8",
+    )
+    import_file_now("trades", more)
+    closed_case = MismatchCase.objects.filter(client=person, product_key="CFFEX:IF").latest("id")
+    assert services.case_allowed_actions(closed_case, compliance_user) == ["reject", "resolve_by_reassessment"]
+    with pytest.raises(services.SuitabilityError, match="does not resolve"):
+        services.case_transition(case=closed_case, user=compliance_user, action="resolve_by_reassessment",
+                                 note="no new assessment")
