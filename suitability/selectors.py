@@ -77,6 +77,22 @@ def predates_opt_down(assessment: Assessment, record: InvestorCategoryRecord) ->
 SETTLING_STATES = (CaseState.REJECTED, CaseState.ACCEPTED, CaseState.RESOLVED_BY_REASSESSMENT)
 
 
+def clients_unassessed_by_opt_down(on: dt.date) -> list[int]:
+    """Ids of the clients whose latest assessment on the day predates their opt-down in
+    force (predates_opt_down): detection counts them unassessed. Opt-downs are rare."""
+    void = []
+    records = InvestorCategoryRecord.objects.filter(
+        category=Category.ORDINARY, legal_basis=LegalBasis.OPT_DOWN, effective_from__lte=on
+    ).select_related("client")
+    for record in records:
+        in_force = category_on(record.client, on)[2]
+        assessment = latest_assessment(record.client, on)
+        if in_force is not None and in_force.pk == record.pk and assessment is not None \
+                and predates_opt_down(assessment, record):
+            void.append(record.client_id)
+    return sorted(set(void))
+
+
 def closed_pairs() -> list[tuple[int, str]]:
     """Every (client id, product key) compliance closed: a rejected case with no later
     settling decision for the client × product (closed_products, for all clients)."""

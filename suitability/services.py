@@ -688,6 +688,10 @@ def _detect(batches: list[int]) -> dict:
                     f"WHERE {dated} <= %s) WHERE rn = 1")
 
         for day in sorted(days):
+            # An assessment made before the client's opt-down no longer counts; opt-downs
+            # are rare, so the clients it voids are found by the selectors' own rule.
+            void = selectors.clients_unassessed_by_opt_down(day)
+            void_sql = f"AND c.id NOT IN ({', '.join(['%s'] * len(void))})" if void else ""
             per_day.append(
                 f"""
                 SELECT {day_param} AS day, ac.id AS account_id, c.id AS client_id,
@@ -695,15 +699,9 @@ def _detect(batches: list[int]) -> dict:
                        {allowed} AS allowed, a.id AS assessment_id
                 FROM {client_t} c
                 JOIN {account_t} ac ON ac.client_id = c.id
-                LEFT JOIN ({latest(category_t, "category, legal_basis, effective_from, decided_at",
-                                   "effective_from")}) k ON k.client_id = c.id
-                LEFT JOIN ({latest(assessment_t, "level, lowest, id, expires_on, assessed_on, entered_at",
-                                   "assessed_on")}) a
-                       ON a.client_id = c.id AND a.expires_on > %s AND a.level IS NOT NULL
-                      -- an assessment made before an opt-down no longer counts (selectors.predates_opt_down)
-                      AND (k.legal_basis IS NULL OR k.legal_basis <> 'opt_down' OR k.category <> 'ordinary'
-                           OR a.assessed_on > k.effective_from
-                           OR (a.assessed_on = k.effective_from AND a.entered_at >= k.decided_at))
+                LEFT JOIN ({latest(assessment_t, "level, lowest, id, expires_on", "assessed_on")}) a
+                       ON a.client_id = c.id AND a.expires_on > %s AND a.level IS NOT NULL {void_sql}
+                LEFT JOIN ({latest(category_t, "category", "effective_from")}) k ON k.client_id = c.id
                 WHERE NOT (CASE WHEN k.category IS NOT NULL THEN k.category = 'professional'
                                 ELSE c.investor_category = 'professional' END)
                   AND {allowed} < %s
@@ -711,7 +709,7 @@ def _detect(batches: list[int]) -> dict:
                 + (f"AND ac.id IN (SELECT DISTINCT t.account_id FROM {trade_t} t "
                    f"WHERE t.batch_id IN ({in_batches}) AND t.trading_day = %s)" if only_traders else "")
             )
-            params += [day, day, day, day, top_level, *((*batches, day) if only_traders else ())]
+            params += [day, day, day, *void, day, top_level, *((*batches, day) if only_traders else ())]
         cur.execute(f"CREATE {scratch} suit_lv AS " + " UNION ALL ".join(per_day), params)
         if pg:  # the planner needs the sizes to run the join below in parallel
             cur.execute("ANALYZE suit_lv, suit_pm")
