@@ -278,16 +278,28 @@ def case_timeline(case: MismatchCase) -> list[CaseTransition]:
         steps = steps.select_related("by")
     steps = list(steps)
     if case.source == CaseSource.TRADE and not any(step.action == "open" for step in steps):
-        closed = " ({})".format(_("closed")) if closed_when_opened(case) else ""
         steps.insert(0, CaseTransition(
             case=case, action="open", from_state="",
             to_state=rules.initial_state(case.result),
             at=case.opened_at,
-            note=f"{CaseSource.TRADE.label}: {case.client_level} vs R{case.product_level}"
-            + closed,
             evidence=_("trades of %(day)s") % {"day": case.first_trading_day},
         ))
+    for step in steps:
+        if step.action == "open":
+            # what the opening says, from the record, in the reader's language (the stored
+            # note of a person's opening was written in the opener's language)
+            step.note = opening_note(case)
     return steps
+
+
+def opening_note(case: MismatchCase) -> str:
+    """ "Pre-sale check: C3 vs R4"; the levels say why, but for a product closed to the
+    client ("closed")."""
+    note = f"{case.get_source_display()}: {case.client_level} vs R{case.product_level}"
+    if not closed_when_opened(case):
+        return note
+    reason = _("closed")
+    return f"{note} ({reason})"
 
 
 def closed_when_opened(case: MismatchCase) -> bool:

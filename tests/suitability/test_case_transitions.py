@@ -260,3 +260,14 @@ def test_a_signing_date_in_the_future_is_refused(cast):
                                  signed_on=timezone.localdate() + dt.timedelta(days=1))
     assert "signed_on" in caught.value.message_dict
     assert MismatchCase.objects.get(pk=case.pk).state == "notice_given"
+
+
+def test_the_opening_step_reads_in_the_readers_language(cast):
+    from django.utils import translation
+
+    from suitability import selectors
+
+    with translation.override("zh-hans"):  # opened by a manager working in Chinese
+        case = open_case(cast)
+    with translation.override("en"):
+        assert selectors.case_timeline(case)[0].note == "Pre-sale check: C2 vs R4"
