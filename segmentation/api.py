@@ -105,4 +105,6 @@ class SegmentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         except services.RunInProgress as exc:
             return Response({"detail": str(exc), "errors": {}, "run": exc.run.pk},
                             status=status.HTTP_409_CONFLICT)
+        except services.NotATradingDay as exc:
+            raise ValidationError({"as_of": [str(exc)]}) from exc
         return Response(SegmentRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -172,6 +172,9 @@ def sum_per_client_day(frame: pd.DataFrame, value_columns: Sequence[str]) -> pd.
     return frame.groupby(keys, sort=False, as_index=False)[list(value_columns)].sum()
 
 
+# The risk degree (margin / equity) of a day with margin and no positive equity: shown
+# as 99,900 %, far above any real ratio, so "max risk degree" ranks such a client first.
+RISK_NO_EQUITY = 999.0
 SNAPSHOT_VALUES = ("equity", "margin", "margin_call", "pnl")
 ACTIVITY_VALUES = (
     "trades", "lots", "turnover", "net_fee", "hedge_lots", "arbitrage_lots",
@@ -259,20 +262,24 @@ def compute_clients(
     pnl = bsnaps["pnl"].to_numpy(dtype="float64")
     equity = bsnaps["equity"].to_numpy(dtype="float64")
     margin = bsnaps["margin"].to_numpy(dtype="float64")
+    # Margin held with no positive equity (losses beyond the funds, 穿仓) has no ratio:
+    # the means leave it out, but it is the worst risk, not a missing one — the maximum
+    # counts it as RISK_NO_EQUITY, and it is a margin-call day.
+    no_equity = (equity <= 0) & (margin > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        risk = np.where(equity > 0, margin / equity, np.where(margin > 0, np.inf, 0.0))
-    risk = np.where(np.isinf(risk), np.nan, risk)
+        risk = np.where(equity > 0, margin / equity, np.where(no_equity, np.nan, 0.0))
     r = pd.DataFrame({
         "client_id": bsnaps["client_id"].to_numpy(),
         "pnl": pnl,
         "risk": risk,
+        "worst_risk": np.where(no_equity, RISK_NO_EQUITY, risk),
         "overnight_risk": np.where(margin > 0, risk, np.nan),
-        "call": (bsnaps["margin_call"].to_numpy(dtype="float64") > 0) | (risk > 1.0),
+        "call": (bsnaps["margin_call"].to_numpy(dtype="float64") > 0) | (risk > 1.0) | no_equity,
     })
     g = r.groupby("client_id")
     pnl_sum = g["pnl"].sum().reindex(ids, fill_value=0.0)
     out["pnl_sum"] = pnl_sum.to_numpy()
-    out["max_risk_degree"] = g["risk"].max().reindex(ids).fillna(0.0).to_numpy()
+    out["max_risk_degree"] = g["worst_risk"].max().reindex(ids).fillna(0.0).to_numpy()
     out["avg_overnight_risk_degree"] = g["overnight_risk"].mean().reindex(ids).fillna(0.0).to_numpy()
     out["capital_utilisation"] = g["risk"].mean().reindex(ids).fillna(0.0).to_numpy()
     out["margin_call_days"] = g["call"].sum().reindex(ids, fill_value=0).to_numpy().astype("int64")
@@ -439,11 +446,20 @@ def finalize(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     return quant_score(out, rules)
 
 
-def _quintile(values: pd.Series) -> pd.Series:
-    """1–5 by quintile of rank; higher value → higher score; ties share the highest
-    score of their group (everyone who traded today is R = 5)."""
-    pct = values.rank(method="max", pct=True)
-    return np.clip(np.ceil(pct * 5), 1, 5).astype("Int64")
+def _quintile(values: pd.Series, *, none_is_lowest: bool = False) -> pd.Series:
+    """1–5 by quintile of rank; higher value → higher score. Ties share the highest score
+    of their group (everyone who traded today is R = 5), except the group of the lowest
+    value, which shares the lowest: a crowd of idle clients tied at the bottom is the
+    bottom (with shared-highest ties they scored 3 and "hibernating" stayed empty).
+
+    none_is_lowest: a value ≤ 0 (no active day, no fee) scores 1 even when negative
+    values sit below it."""
+    at_bottom = (values == values.min()) & (values.min() != values.max())  # all tied: the top
+    pct = values.rank(method="max", pct=True).where(~at_bottom, values.rank(method="min", pct=True))
+    score = np.clip(np.ceil(pct * 5), 1, 5)
+    if none_is_lowest:
+        score = score.where(values > 0, 1)
+    return score.astype("Int64")
 
 
 def _rfm(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
@@ -455,8 +471,8 @@ def _rfm(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     if scored.any():
         sub = out[scored]
         out.loc[scored, "rfm_r"] = _quintile(-sub["recency_days"].astype("float64"))
-        out.loc[scored, "rfm_f"] = _quintile(sub["frequency"].astype("float64"))
-        out.loc[scored, "rfm_m"] = _quintile(sub["monetary"].astype("float64"))
+        out.loc[scored, "rfm_f"] = _quintile(sub["frequency"].astype("float64"), none_is_lowest=True)
+        out.loc[scored, "rfm_m"] = _quintile(sub["monetary"].astype("float64"), none_is_lowest=True)
         r = out.loc[scored, "rfm_r"].to_numpy(dtype="int64")
         f = out.loc[scored, "rfm_f"].to_numpy(dtype="int64")
         m = out.loc[scored, "rfm_m"].to_numpy(dtype="int64")

@@ -235,8 +235,10 @@ def month_end_runs() -> list[SegmentRun]:
 
 
 def new_large_clients(user, *, month: dt.date | None = None, tier: str = "large") -> dict:
-    """Clients large on the month's last run and not large on the previous month's
-    last run, for this month and the month before (as of the latest run)."""
+    """Clients large on the month's last run and not large on the previous calendar
+    month's last run, for this month and the month before (as of the latest run). A month
+    without a run lists nobody; one whose previous month has no run counts every large
+    client as new (`no_baseline`) rather than comparing with an older month."""
     runs = month_end_runs()
     if month is not None:
         runs = [r for r in runs if (r.as_of.year, r.as_of.month) <= (month.year, month.month)]
@@ -250,17 +252,27 @@ def new_large_clients(user, *, month: dt.date | None = None, tier: str = "large"
             .values_list("client_id", flat=True)
         )
 
-    def entry(idx):
-        if idx < 0 or idx >= len(runs):
-            return {"run": None, "month": None, "clients": []}
-        run = runs[idx]
-        prev = runs[idx - 1] if idx >= 1 else None
+    by_month = {(r.as_of.year, r.as_of.month): r for r in runs}
+
+    def month_before(year: int, month: int) -> tuple[int, int]:
+        return (year - 1, 12) if month == 1 else (year, month - 1)
+
+    def entry(key):
+        run = by_month.get(key)
+        month = f"{key[0]:04d}-{key[1]:02d}" if key else None
+        if run is None:  # no run that month: nothing to say (not the month before it)
+            return {"run": None, "month": month, "clients": [], "no_baseline": False}
+        # against the previous calendar month's last run; without one (the first month, or
+        # a month missed) every large client counts as new, and no_baseline says so
+        prev = by_month.get(month_before(*key))
         new_ids = large_ids(run) - large_ids(prev)
         clients = list(Client.objects.filter(id__in=new_ids).order_by("client_no"))
-        return {"run": run, "month": run.as_of.strftime("%Y-%m"), "clients": clients}
+        return {"run": run, "month": month, "clients": clients, "no_baseline": prev is None}
 
-    last = len(runs) - 1
-    return {"this_month": entry(last), "last_month": entry(last - 1)}
+    if not runs:
+        return {"this_month": entry(None), "last_month": entry(None)}
+    this = (runs[-1].as_of.year, runs[-1].as_of.month)
+    return {"this_month": entry(this), "last_month": entry(month_before(*this))}
 
 
 def distribution(user, *, run: SegmentRun | None, field: str) -> dict[str, int]:

@@ -32,6 +32,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from brokercrm.money import quantize_yuan
 from clients.models import Client
@@ -64,6 +65,18 @@ class RunInProgress(SegmentationError):
     def __init__(self, run: SegmentRun):
         super().__init__(f"a run for {run.as_of} is already in progress (run #{run.pk})")
         self.run = run
+
+
+class NotATradingDay(SegmentationError):
+    """Segments are computed as of a trading day with imported snapshots (spec: "as of a
+    trading day T"): a run for another day would become the latest, "current" one."""
+
+    def __init__(self, as_of: dt.date, latest: dt.date | None):
+        super().__init__(
+            _("%(day)s is not a trading day with imported snapshots (the latest is %(latest)s).")
+            % {"day": as_of.isoformat(), "latest": latest.isoformat() if latest else "—"}
+        )
+        self.as_of = as_of
 
 
 class RunAbandoned(SegmentationError):
@@ -125,6 +138,8 @@ def run_start(
         run_abandon(existing, reason="crashed: stale heartbeat or dead workers; redone")
     rules, versions = rules_for(as_of)
     calendar = selectors.trading_calendar(as_of=as_of, limit=rules.history_window() + 400)
+    if not calendar or calendar[-1] != as_of:
+        raise NotATradingDay(as_of, selectors.latest_trading_day())
     try:
         with transaction.atomic():
             run = SegmentRun.objects.create(

@@ -51,8 +51,8 @@ def test_export_has_the_exact_columns_and_two_decimal_money(book):
         "C001,2026-11-20,5000000.00,large,ordinary,key,20000.00,5,3,5,100000.00,established,"
         "speculator,false,0.0000,0,0,0.00,"
     )  # F: 1 active day of 2 clients' (1, 2) → 3; fewer than 3 clients → no quant class
-    assert lines[2].startswith("C002,2026-11-20,4999999.99,medium,key_service,key,0.00,5,5,3,0.00,"
-                               "established,hedger,false,")
+    assert lines[2].startswith("C002,2026-11-20,4999999.99,medium,key_service,key,0.00,5,5,1,0.00,"
+                               "established,hedger,false,")  # M: no net fee → 1
     assert len(lines) == 3
 
 

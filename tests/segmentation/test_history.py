@@ -98,3 +98,17 @@ def test_dormant_per_manager(manager_a, manager_b, admin_user_role):
     client_with_equity({}, manager=manager_b, last_trade=DAYS[-1])
     run = services.recompute(as_of=NOV)
     assert selectors.dormant_per_manager(admin_user_role, run=run) == [{"manager": "am_a", "n": 2}]
+
+
+def test_a_month_without_a_run_is_not_compared_with_an_older_one(month_end_runs, admin_user_role):
+    from segmentation.models import SegmentRun
+
+    SegmentRun.objects.filter(as_of=OCT_END).update(is_current=False)  # October missed
+    report = selectors.new_large_clients(admin_user_role)
+    # November against no October: every large client counts as new, and the page says so
+    assert report["this_month"]["no_baseline"] is True
+    assert report["this_month"]["clients"] == sorted(
+        [month_end_runs["always"], month_end_runs["oct"], month_end_runs["nov"]], key=lambda c: c.client_no)
+    # "last month" is October, which has no run, not September
+    assert (report["last_month"]["month"], report["last_month"]["run"], report["last_month"]["clients"]) == (
+        "2026-10", None, [])

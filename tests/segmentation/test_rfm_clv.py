@@ -75,3 +75,23 @@ def test_churn_is_floored_at_five_percent():
     out = book.compute(final=True)
     assert out.loc[1, "churn"] == 0.05
     assert out.loc[1, "clv"] == 100_000
+
+
+def test_idle_clients_score_the_lowest_frequency_and_fee_and_can_hibernate():
+    # six clients traded long ago (no active day, no fee in the behaviour window), four trade
+    # every day with a fee: shared-highest ties would give the idle six F = M = 3
+    book = Book(LONG)
+    for cid in range(1, 11):
+        book.client(cid)
+        book.equity_every_day(cid, 100_000, days=LONG[-60:])
+    for cid in range(1, 7):
+        book.trade_day(cid, LONG[-200], net_fee=0)
+    for cid in range(7, 11):
+        for day in LONG[-20:]:
+            book.trade_day(cid, day, net_fee=50 * cid)
+    out = book.compute(final=True)
+    assert out.loc[1:6, "rfm_f"].tolist() == [1] * 6
+    assert out.loc[1:6, "rfm_m"].tolist() == [1] * 6
+    assert out.loc[7:10, "rfm_f"].tolist() == [5] * 4
+    assert out.loc[7:10, "rfm_m"].tolist() == [4, 4, 5, 5]
+    assert set(out.loc[1:6, "rfm_label"]) == {"hibernating"}

@@ -97,3 +97,15 @@ def test_factor_coefficients_weight_factors_by_explained_variance():
     # varimax is a rotation: communalities are unchanged
     base = np.linalg.eigh(np.corrcoef(z, rowvar=False))[1][:, -4:]
     assert np.allclose((loadings**2).sum(axis=1), (base**2).sum(axis=1))
+
+
+def test_margin_with_no_equity_left_is_the_worst_risk_and_a_margin_call_day():
+    book = Book(CAL)
+    book.client(1)
+    for i, day in enumerate(CAL):
+        equity = -50_000 if i == 59 else 1_000_000  # losses beyond the funds (穿仓) on the last day
+        book.snapshot(1, day, equity=equity, margin=80_000)
+    r = book.compute().loc[1]
+    assert r.max_risk_degree == compute.RISK_NO_EQUITY
+    assert r.margin_call_days == 1
+    assert round(r.avg_overnight_risk_degree, 6) == 0.08  # the means leave the day without a ratio out

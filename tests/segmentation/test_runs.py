@@ -143,3 +143,12 @@ def test_a_failing_shard_fails_the_run_and_frees_the_lock(three_clients, monkeyp
     assert run.state == RunState.FAILED and "bad data" in run.error
     monkeypatch.undo()
     assert services.recompute(as_of=T).state == RunState.DONE
+
+
+@pytest.mark.parametrize("as_of", [T + dt.timedelta(days=1), dt.date(2030, 1, 1)], ids=["saturday", "future"])
+def test_a_day_without_snapshots_cannot_become_the_current_run(three_clients, as_of):
+    services.recompute(as_of=T)
+    with pytest.raises(services.NotATradingDay, match="not a trading day"):
+        services.recompute(as_of=as_of)
+    assert not SegmentRun.objects.filter(as_of=as_of).exists()
+    assert services.selectors.current_run().as_of == T
