@@ -1,13 +1,16 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     BrokerLink,
+    BrokerStatus,
     BrokerStatusChange,
     CommissionScheme,
     CommissionStatement,
     IntroducingBroker,
     StatementLine,
 )
+from .selectors import with_current_status
 
 
 class StatusInline(admin.TabularInline):
@@ -15,13 +18,34 @@ class StatusInline(admin.TabularInline):
     extra = 0
 
 
+class StatusTodayFilter(admin.SimpleListFilter):
+    """The status in force today (from the history), like the register page."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return BrokerStatus.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(current_status=self.value()) if self.value() else queryset
+
+
 @admin.register(IntroducingBroker)
 class IntroducingBrokerAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "broker_type", "status", "contract_start", "contract_end")
-    list_filter = ("broker_type", "status")
+    list_display = ("code", "name", "broker_type", "status_today_display", "contract_start",
+                    "contract_end")
+    list_filter = ("broker_type", StatusTodayFilter)
     search_fields = ("code", "name")
     inlines = [StatusInline]
     exclude = ("id_number_hash",)
+
+    def get_queryset(self, request):
+        return with_current_status(super().get_queryset(request))
+
+    @admin.display(description=_("status"), ordering="current_status")
+    def status_today_display(self, obj):
+        return obj.get_status_today_display()
 
 
 @admin.register(BrokerLink)

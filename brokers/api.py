@@ -13,11 +13,13 @@ from brokercrm.api import call_service
 from brokercrm.crypto import mask_name
 
 from . import selectors, services
-from .models import CommissionStatement, IntroducingBroker, StatementLine
+from .models import BrokerStatus, CommissionStatement, IntroducingBroker, StatementLine
 
 
 class BrokerSerializer(serializers.ModelSerializer):
     id_number = serializers.CharField(source="id_number_masked", read_only=True)
+    # The status in force today (from the history), not the last one written.
+    status = serializers.CharField(source="status_today", read_only=True)
     current_clients = serializers.SerializerMethodField()
 
     class Meta:
@@ -104,6 +106,16 @@ class StatementFilter(django_filters.FilterSet):
             return queryset.none()
 
 
+class BrokerFilter(django_filters.FilterSet):
+    """`status` filters on the status in force today (selectors.with_current_status)."""
+
+    status = django_filters.ChoiceFilter(field_name="current_status", choices=BrokerStatus.choices)
+
+    class Meta:
+        model = IntroducingBroker
+        fields = ["status", "broker_type"]
+
+
 class BrokerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """IBs the user may see: finance all; an account manager the IBs of their clients;
     an IB portal user itself."""
@@ -113,7 +125,7 @@ class BrokerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_field = "code"
     search_fields = ["code", "name"]
     ordering = ["code"]
-    filterset_fields = ["status", "broker_type"]
+    filterset_class = BrokerFilter
 
     def get_queryset(self):
         return selectors.brokers_visible_to(self.request.user).order_by("code")

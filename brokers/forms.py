@@ -6,16 +6,19 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from brokercrm.widgets import DateInput
 from clients import roles
 
 from .models import BrokerStatus, IntroducingBroker, SchemeMode
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class BrokerForm(forms.ModelForm):
+    # The page carries the status it showed (hidden initial): `changed_data` then tells
+    # whether the user changed the status, even when it moved since the page was opened.
     status = forms.ChoiceField(label=_("status"), choices=BrokerStatus.choices,
-                               initial=BrokerStatus.ACTIVE)
+                               initial=BrokerStatus.ACTIVE, show_hidden_initial=True)
     status_from = forms.DateField(label=_("status effective from"), required=False, widget=DATE,
                                   help_text=_("Empty: the contract start for a new broker, today otherwise."))
     id_number = forms.CharField(label=_("ID number"), max_length=30, required=False,
@@ -42,7 +45,8 @@ class BrokerForm(forms.ModelForm):
             self.fields["id_number"].initial = ""
             self.fields["id_number"].help_text = _("Stored: %(masked)s. Leave empty to keep it.") % {
                 "masked": self.instance.id_number_masked}
-            self.fields["status"].initial = self.instance.status
+            # The status in force today (the stored one misses changes dated in the future).
+            self.fields["status"].initial = self.instance.status_today()
             self.fields["code"].disabled = True
 
     def _post_clean(self):
@@ -99,6 +103,19 @@ class PayForm(forms.Form):
 class MonthForm(forms.Form):
     month = forms.RegexField(label=_("month"), regex=r"^\d{4}-\d{2}$", max_length=7,
                              help_text="YYYY-MM")
+
+    def clean_month(self):
+        """The month as its first day; 2026-13 is refused here (field error), not in the view."""
+        from .services import parse_month
+
+        value = self.cleaned_data["month"]
+        try:
+            return parse_month(value)
+        except ValueError:
+            raise forms.ValidationError(
+                _("%(value)s is not a month: write YYYY-MM with a month from 01 to 12."),
+                code="invalid", params={"value": value},
+            ) from None
 
 
 def apply_errors(form: forms.Form, exc) -> None:

@@ -235,8 +235,13 @@ def _period(start, end) -> str:
     return f"{start}–{end or '…'}"
 
 
-def plan_links(rows: list[LinkRow]) -> LinkPlan:
-    """Decide what the rows do to the stored links; errors name the line and the reason."""
+def plan_links(rows: list[LinkRow], *, keep_stored_ends: bool = False) -> LinkPlan:
+    """Decide what the rows do to the stored links; errors name the line and the reason.
+
+    keep_stored_ends: the rows carry no end date (the clients file): a row with the
+    same start as a stored link keeps that link's end, so it never reopens nor extends
+    a closed link. Only the links file, with explicit dates, changes ends.
+    """
     plan = LinkPlan()
     stored: dict[int, list[BrokerLink]] = defaultdict(list)
     for link in BrokerLink.objects.filter(
@@ -249,6 +254,11 @@ def plan_links(rows: list[LinkRow]) -> LinkPlan:
 
     for account_id, account_rows in by_account.items():
         account_rows.sort(key=lambda r: (r.valid_from, r.line))
+        if keep_stored_ends:
+            ends = {link.valid_from: link.valid_to for link in stored[account_id]}
+            for row in account_rows:
+                if row.valid_from in ends:
+                    row.valid_to = ends[row.valid_from]
         bad: set[int] = set()
         # 1. rows of one account must not overlap each other.
         for index, row in enumerate(account_rows):
@@ -399,7 +409,7 @@ def links_from_clients_file(batch) -> None:
         if not row.get("broker_since"):
             row.values["broker_since"] = row.get("opened_on")
     resolved, errors = _resolve(rows, from_col="broker_since", to_col=None)
-    plan = plan_links(resolved)
+    plan = plan_links(resolved, keep_stored_ends=True)
     with transaction.atomic():
         counts = apply_link_plan(plan, batch=batch)
     skipped = [e.as_dict() for e in errors + plan.errors]

@@ -90,6 +90,22 @@ class IntroducingBroker(models.Model):
     def is_person(self) -> bool:
         return self.broker_type == BrokerType.PERSON
 
+    def status_today(self) -> str:
+        """The status in force today: the `current_status` annotation of
+        selectors.with_current_status when present, else read from the status history
+        (the stored `status` misses changes dated in the future once their day comes)."""
+        annotated = getattr(self, "current_status", None)
+        if annotated:
+            return annotated
+        from django.utils import timezone
+
+        from .services import broker_status_on
+
+        return broker_status_on(broker=self, day=timezone.localdate())
+
+    def get_status_today_display(self) -> str:
+        return BrokerStatus(self.status_today()).label
+
 
 class BrokerStatusChange(models.Model):
     """Effective-dated status: the status holds from effective_from until the next change."""

@@ -150,7 +150,9 @@ def broker_save(
     """Register a new IB or update one; the register checks run first.
 
     A new IB gets its first status record, effective from its contract start (or
-    its registration date, or today).
+    its registration date, or today). For an existing IB, `status` is recorded only
+    when it differs from the status in force on `status_from` (default today) in the
+    status history; without `status` nothing about the status is written.
     """
     _require_finance(user)
     unknown = set(fields) - set(REGISTER_FIELDS)
@@ -172,6 +174,9 @@ def broker_save(
         raise ValidationError(errors)
     if creating:
         broker.status = status or BrokerStatus.ACTIVE
+    else:
+        # Refresh the stored status (a change dated in the future may have begun since).
+        broker.status = broker_status_on(broker=broker, day=timezone.localdate())
     broker.save()
     if creating:
         start = status_from or broker.contract_start or broker.registered_on or timezone.localdate()
@@ -747,7 +752,11 @@ def statement_approve(*, statement: CommissionStatement, user) -> CommissionStat
 def statement_pay(
     *, statement: CommissionStatement, user, paid_on: dt.date, bank_ref: str
 ) -> CommissionStatement:
-    """approved → paid, with the payment date and the bank's reference."""
+    """approved → paid, with the payment date and the bank's reference.
+
+    Only a statement with net pay > 0: an approved 0.00 statement (everything carried
+    to the next month) stays approved.
+    """
     if user is None:
         raise PermissionDenied(_("Only finance may do this."))
     _require_finance(user)
@@ -758,8 +767,15 @@ def statement_pay(
         _add(errors, "bank_ref", _("This field is required."))
     if errors:
         raise ValidationError(errors)
+    current = CommissionStatement.objects.filter(pk=statement.pk).values("state", "net_pay").first()
+    if current and current["state"] == StatementState.APPROVED and not current["net_pay"] > 0:
+        raise ValidationError({"net_pay": [
+            _("Nothing to pay: the net pay is %(net)s. Only a statement with net pay above "
+              "0.00 is paid.")
+            % {"net": quantize_yuan(_dec(current["net_pay"]))}
+        ]})
     changed = CommissionStatement.objects.filter(
-        pk=statement.pk, state=StatementState.APPROVED
+        pk=statement.pk, state=StatementState.APPROVED, net_pay__gt=0
     ).update(state=StatementState.PAID, paid_on=paid_on, bank_ref=bank_ref.strip())
     if changed != 1:
         raise ValidationError({"state": [_("Only an approved statement can be paid.")]})

@@ -86,7 +86,7 @@ def broker_list(request):
         brokers = brokers.filter(Q(code__icontains=query) | Q(name__icontains=query))
     status = request.GET.get("status", "")
     if status:
-        brokers = brokers.filter(status=status)
+        brokers = brokers.filter(current_status=status)
     return render(request, "brokers/broker_list.html", {
         "brokers": brokers, "query": query, "status": status,
         "is_finance": selectors.is_finance(request.user), "warn_clients": selectors.WARN_CLIENTS,
@@ -100,7 +100,7 @@ def broker_detail(request, code):
     masked = selectors.masks_clients(request.user)
     is_finance = selectors.is_finance(request.user)
     clients = []
-    for account in selectors.broker_clients(broker):
+    for account in selectors.broker_clients(broker, user=request.user):
         client = account.client
         clients.append({
             "account": account.account_id, "client_no": client.client_no,
@@ -120,11 +120,11 @@ def broker_detail(request, code):
         links.append({"link": link, "name": mask_name(name) if masked else name})
     statements = (selectors.statements_visible_to(request.user).filter(broker=broker)
                   .order_by("-month") if selectors.may_see_statements(request.user) else None)
-    exposure = selectors.broker_exposure(broker)
+    exposure = selectors.broker_exposure(broker, user=request.user)
     return render(request, "brokers/broker_detail.html", {
         "broker": broker, "clients": clients, "links": links, "statements": statements,
         "warnings": selectors.broker_warnings(broker), "exposure": exposure,
-        "is_finance": is_finance, "masked": masked,
+        "is_finance": is_finance, "masked": masked, "clients_limited": not is_finance and not masked,
         "status_history": broker.status_changes.order_by("-effective_from"),
         "schemes": broker.schemes.order_by("-valid_from") if is_finance else None,
         "status_form": StatusForm(initial={"effective_from": timezone.localdate()}) if is_finance else None,
@@ -143,9 +143,12 @@ def broker_edit(request, code=None):
             data.pop("code")
             if not data["id_number"]:
                 data.pop("id_number")
+        status = form.cleaned_data["status"]
+        if broker is not None and "status" not in form.changed_data:
+            status = None  # editing other fields records no status change
         try:
             saved = services.broker_save(
-                user=request.user, broker=broker, status=form.cleaned_data["status"],
+                user=request.user, broker=broker, status=status,
                 status_from=form.cleaned_data["status_from"], **data,
             )
         except ValidationError as exc:
@@ -353,15 +356,14 @@ def statement_action(request, pk, action):
 def queue(request):
     _finance_only(request)
     month = _month_param(request)
-    if request.method == "POST":
-        form = MonthForm(request.POST)
-        if form.is_valid():
-            month = services.parse_month(form.cleaned_data["month"])
-            summary = services.compute_commissions(month=month, user=request.user)
-            messages.success(request, _(
-                "%(month)s computed: %(count)s statements, gross %(gross)s, net pay %(net)s."
-            ) % {"month": summary["month"], "count": summary["statements"],
-                 "gross": summary["gross"], "net": summary["net_pay"]})
+    form = MonthForm(request.POST or None, initial={"month": month.strftime("%Y-%m")})
+    if request.method == "POST" and form.is_valid():
+        month = form.cleaned_data["month"]
+        summary = services.compute_commissions(month=month, user=request.user)
+        messages.success(request, _(
+            "%(month)s computed: %(count)s statements, gross %(gross)s, net pay %(net)s."
+        ) % {"month": summary["month"], "count": summary["statements"],
+             "gross": summary["gross"], "net": summary["net_pay"]})
         return redirect(f"{request.path}?month={month:%Y-%m}")
     qs = CommissionStatement.objects.select_related("broker", "prepared_by")
     return render(request, "brokers/queue.html", {
@@ -371,7 +373,7 @@ def queue(request):
         "to_pay": qs.filter(state=StatementState.APPROVED, net_pay__gt=0).order_by("month", "broker__code"),
         "month_statements": qs.filter(month=month).order_by("broker__code"),
         "totals": selectors.statement_totals(qs.filter(month=month)),
-        "form": MonthForm(initial={"month": month.strftime("%Y-%m")}),
+        "form": form,
     })
 
 

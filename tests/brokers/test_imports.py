@@ -217,3 +217,37 @@ def test_the_broker_factory_satisfies_the_register_checks():
     from brokers.services import broker_problems
 
     assert broker_problems(BrokerFactory()) == {}
+
+
+@pytest.mark.skipif(not CLIENTS.exists(), reason="the importer's fixed clients sample is absent")
+def test_a_later_clients_file_does_not_reopen_a_closed_link(
+    sample_clients_loaded, django_capture_on_commit_callbacks, tmp_path
+):
+    from brokers import services
+
+    run("brokers", SAMPLES / "brokers.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        run("clients", CLIENTS)
+    link = BrokerLink.objects.get(account__account_id="80010001")
+    services.link_close(link=link, on=dt.date(2026, 6, 30))
+    # A later clients file still names IB01 since 2019-03-04 for the account (no end date).
+    header, first = CLIENTS.read_text(encoding="utf-8-sig").splitlines()[:2]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = run("clients", text=f"{header}\n{first}\n", tmp_path=tmp_path, name="clients-later.csv")
+    assert batch.status == "imported", batch.report
+    history = [(ln.broker.code, ln.valid_from, ln.valid_to)
+               for ln in BrokerLink.objects.filter(account__account_id="80010001")]
+    assert history == [("IB01", dt.date(2019, 3, 4), dt.date(2026, 6, 30))]
+    batch.refresh_from_db()
+    assert batch.report["broker_links"] == {"created": 0, "updated": 0, "unchanged": 1, "skipped": []}
+
+
+def test_the_links_file_still_changes_the_end_of_a_link(tmp_path):
+    (account,) = _accounts("80010001")
+    run("brokers", SAMPLES / "brokers.csv")
+    LinkFactory(account=account, broker=IntroducingBroker.objects.get(code="IB01"),
+                valid_from=dt.date(2020, 1, 1), valid_to=dt.date(2026, 6, 30))
+    text = "account_id,broker_code,valid_from,valid_to\n80010001,IB01,2020-01-01,\n"
+    batch = run("broker_links", text=text, tmp_path=tmp_path)
+    assert (batch.status, batch.updated) == ("imported", 1)
+    assert account.broker_links.get().valid_to is None

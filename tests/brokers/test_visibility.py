@@ -203,3 +203,59 @@ def test_pages_speak_chinese(client, world, finance_user):
     login(client, finance_user)
     page = client.get(f"/brokers/statements/{world['s1'].pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "居间报酬结算单" in page and "代扣个人所得税" in page
+
+
+def test_account_manager_sees_only_their_own_clients_on_the_ib_page(client, world, manager_a, manager_b):
+    theirs = f.AccountFactory(account_id="80000009",
+                              client=f.ClientFactory(name="周其他", manager=manager_b))
+    LinkFactory(account=theirs, broker=world["ib1"], valid_from=dt.date(2025, 1, 1))
+    f.SnapshotFactory(account=theirs, equity=D("987654.32"), trading_day=dt.date(2026, 11, 16))
+    login(client, manager_a)
+    page = client.get("/brokers/IB01/").content.decode()
+    assert "80000001" in page and "张三丰" in page
+    assert "80000009" not in page and "周其他" not in page and "987654.32" not in page
+    assert "Only the clients you may see are counted and listed here." in page
+
+
+def test_finance_sees_every_client_of_the_ib(client, world, finance_user, manager_b):
+    theirs = f.AccountFactory(account_id="80000009",
+                              client=f.ClientFactory(name="周其他", manager=manager_b))
+    LinkFactory(account=theirs, broker=world["ib1"], valid_from=dt.date(2025, 1, 1))
+    login(client, finance_user)
+    page = client.get("/brokers/IB01/").content.decode()
+    assert "80000001" in page and "80000009" in page and "周其他" in page
+    assert "Only the clients you may see are counted and listed here." not in page
+
+
+def test_a_month_that_does_not_exist_is_refused_on_the_queue_form(client, finance_user):
+    login(client, finance_user)
+    response = client.post("/brokers/queue/", {"month": "2026-13"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["month"] == [
+        "2026-13 is not a month: write YYYY-MM with a month from 01 to 12."]
+    assert not CommissionStatement.objects.exists()
+
+
+def test_the_queue_form_computes_a_real_month(client, world, finance_user):
+    login(client, finance_user)
+    response = client.post("/brokers/queue/", {"month": "2026-11"})
+    assert (response.status_code, response.url) == (302, "/brokers/queue/?month=2026-11")
+
+
+def test_api_refuses_to_pay_a_zero_statement(client, finance_user):
+    ib = BrokerFactory(code="IB08")
+    account = LinkFactory(broker=ib).account
+    # 200.00 of fees: the payout 88.28 is below the minimum, so net pay is 0.00 (carried).
+    f.TradeFactory(account=account, trading_day=dt.date(2026, 11, 3), fee=D("200.00"),
+                   exchange_fee=D("0"))
+    services.compute_commissions(month=NOV, user=finance_user)
+    statement = CommissionStatement.objects.get(broker=ib)
+    services.statement_approve(statement=statement, user=f.staff_user("finance2", roles.FINANCE))
+    login(client, finance_user)
+    response = client.post(f"/api/v1/statements/{statement.pk}/pay/",
+                           {"paid_on": "2026-12-10", "bank_ref": "CMB-9"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["net_pay"] == [
+        "Nothing to pay: the net pay is 0.00. Only a statement with net pay above 0.00 is paid."]
+    statement.refresh_from_db()
+    assert (statement.state, statement.paid_on) == ("approved", None)
