@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from brokercrm.widgets import DateInput
+
 from .models.core import ClientType, IdType, InteractionKind, ProspectStage
 
 
@@ -61,7 +63,7 @@ class ProspectMoveForm(forms.Form):
     )
     next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
     next_step_on = forms.DateField(label=_("Next step on"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+                                   widget=DateInput())
     lost_reason = forms.CharField(label=_("Lost reason"), max_length=200, required=False)
 
 
@@ -80,4 +82,4 @@ class ProspectConvertForm(forms.Form):
     id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices)
     id_number = forms.CharField(label=_("ID number"), max_length=40)
     opened_on = forms.DateField(label=_("Opened on"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=DateInput())

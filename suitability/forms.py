@@ -6,6 +6,8 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from brokercrm.widgets import DateInput
+
 from .models import (
     ApplicantType,
     CaseSource,
@@ -27,7 +29,7 @@ class QuestionnaireForm(forms.Form):
     confirmation."""
 
     client_signed_on = forms.DateField(
-        label=_("Client signed on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Client signed on"), required=False, widget=DateInput()
     )
     esign_ref = forms.CharField(label=_("E-signature reference"), required=False, max_length=100)
     lowest_other_reason = forms.CharField(
@@ -75,7 +77,7 @@ class TransitionForm(forms.Form):
     note = forms.CharField(label=_("Note / reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     evidence = forms.CharField(label=_("Evidence / document reference"), required=False, max_length=300)
     signed_on = forms.DateField(
-        label=_("Signed on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Signed on"), required=False, widget=DateInput()
     )
 
 
@@ -134,4 +136,4 @@ class DecisionForm(forms.Form):
 class ReturnVisitForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ReturnVisitOutcome.choices)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    visited_on = forms.DateField(label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("Visited on"), widget=DateInput())

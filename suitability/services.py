@@ -375,6 +375,10 @@ def category_record_create(
         raise SuitabilityError({name: [message] for name, message in errors.items()})
     effective_from = effective_from or _today()
     previous = selectors.category_on(client, effective_from)[2]
+    if effective_from <= _today():
+        # the client record's category (client page, list filters, exports) follows the
+        # decision in force, as the back office's file would after its next export
+        Client.objects.filter(pk=client.pk).update(investor_category=category)
     return InvestorCategoryRecord.objects.create(
         client=client, category=category, professional_class=professional_class,
         legal_basis=legal_basis, evidence=evidence, effective_from=effective_from, note=note,

@@ -279,7 +279,6 @@ def case_detail(request, pk: int):
         "trade_count": selectors.case_trade_count(case),
         "actions": [(a, ACTION_LABELS[a], rules.STEPS[a]) for a in actions],
         "today": today,
-        "today_result": dict(MismatchCase._meta.get_field("result").choices).get(today.result) if today else "",
         # opened as a mismatch, prohibited now: the warning can no longer be signed or accepted
         "prohibited_now": bool(today and today.result == rules.PROHIBITED and case.result != rules.PROHIBITED),
         "form": TransitionForm(),

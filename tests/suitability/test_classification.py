@@ -218,3 +218,15 @@ def test_the_questionnaire_page_records_another_legal_reason(client, manager_a, 
     assessment = Assessment.objects.get(client=person)
     assert (assessment.level, assessment.lowest, assessment.lowest_reason) == (
         1, True, "监护人代理 guardian acts for the client")
+
+
+def test_the_client_record_follows_the_classification_in_force(client, manager_a, compliance_user, person):
+    conversion = services.conversion_submit(client=person, direction="to_professional", user=manager_a,
+                                            financial_assets=3_500_000, experience_years=2, evidence="statements",
+                                            protections_explained=True)
+    services.conversion_decide(conversion=conversion, user=compliance_user, approve=True, reason="Thresholds met.")
+    person.refresh_from_db()
+    assert person.investor_category == "professional"
+    client.force_login(manager_a)
+    page = client.get(person.get_absolute_url()).content.decode()
+    assert "Professional" in page.split("Investor category", 1)[1][:200]
