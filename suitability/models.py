@@ -176,7 +176,7 @@ class InvestorCategoryRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         cls = f" {self.professional_class}" if self.professional_class else ""
-        return f"{self.client_id} {self.category}{cls} from {self.effective_from}"
+        return f"{self.client_id} {self.get_category_display()}{cls} ({self.effective_from})"
 
     def clean(self) -> None:
         # Forms (the admin's included) answer with a field error, not a database error.
@@ -256,7 +256,7 @@ class Conversion(AppendOnlyModel):
         verbose_name_plural = _("category conversions")
 
     def __str__(self) -> str:
-        return f"{self.client_id} {self.direction} {self.state}"
+        return f"{self.client_id} {self.get_direction_display()} · {self.get_state_display()}"
 
 
 # --- questionnaires and assessments ----------------------------------------------
@@ -536,7 +536,7 @@ class MismatchCase(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.client_id} {self.product_key} {self.state}"
+        return f"#{self.pk} {self.client_id} {self.product_key} · {self.get_state_display()}"
 
     def get_absolute_url(self) -> str:
         return reverse("suitability:case", args=[self.pk])
@@ -606,7 +606,8 @@ class CaseTransition(AppendOnlyModel):
         verbose_name_plural = _("case transitions")
 
     def __str__(self) -> str:
-        return f"#{self.case_id} {self.from_state or '∅'} → {self.to_state}"
+        states = dict(CaseState.choices)
+        return f"#{self.case_id} {states.get(self.from_state, '∅')} → {states.get(self.to_state, self.to_state)}"
 
 
 class ReturnVisitOutcome(models.TextChoices):

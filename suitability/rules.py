@@ -27,7 +27,9 @@ DEFAULT_BANDS = ((1, 0, 20), (2, 21, 35), (3, 36, 55), (4, 56, 80), (5, 81, 100)
 MATCH = "match"
 MISMATCH = "mismatch"
 PROHIBITED = "prohibited"
-RESULT_CHOICES = [(MATCH, "match"), (MISMATCH, "mismatch"), (PROHIBITED, "prohibited")]
+RESULT_CHOICES = [
+    (MATCH, gettext_lazy("match")), (MISMATCH, gettext_lazy("mismatch")), (PROHIBITED, gettext_lazy("prohibited")),
+]
 
 ORDINARY = "ordinary"
 PROFESSIONAL = "professional"

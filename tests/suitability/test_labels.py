@@ -298,3 +298,17 @@ def test_the_conversion_pages_name_category_and_thresholds(client, manager_a, co
     client.cookies["django_language"] = ZH
     chinese = client.get(response["Location"]).content.decode()
     assert "<dt>金融资产</dt>" in chinese and "<dt>相关工作经历（年）</dt>" in chinese
+
+
+def test_records_name_their_result_and_states_in_the_readers_language():
+    from django.utils import translation
+
+    from suitability.models import CaseTransition, MismatchCase
+
+    case = MismatchCase(pk=7, client_id=3, product_key="CFFEX:IF", result="mismatch", state="under_review")
+    step = CaseTransition(case_id=7, from_state="warning_signed", to_state="under_review")
+    with translation.override("zh-hans"):
+        assert case.get_result_display() == "不匹配"
+        assert "under_review" not in str(case) and "warning_signed" not in str(step)
+    with translation.override("en"):
+        assert case.get_result_display() == "mismatch"
