@@ -9,7 +9,8 @@ and writes its rows in one transaction closed by a compare-and-swap on the shard
 The chord's final step (`run_finalize`) computes the cross-client parts and flips
 the run to done and current with another compare-and-swap. A run whose heartbeat
 is stale, or whose running shards belong to workers that no longer answer, is
-declared crashed: its rows are deleted and a new run starts.
+declared crashed: its rows are deleted and a new run starts — by the next start
+for its day, or by the nightly job, which redoes crashed runs of other days.
 """
 
 from __future__ import annotations
@@ -245,8 +246,9 @@ def _worker_answers(hostname: str) -> bool:
     return any(hostname in reply for reply in replies)
 
 
-def run_abandon(run: SegmentRun, *, reason: str) -> None:
-    """Mark a started run failed and delete its partial output (compare-and-swap)."""
+def run_abandon(run: SegmentRun, *, reason: str) -> bool:
+    """Mark a started run failed and delete its partial output (compare-and-swap).
+    True when this call abandoned it (False: it was no longer started)."""
     with transaction.atomic():
         changed = SegmentRun.objects.filter(pk=run.pk, state=RunState.STARTED).update(
             state=RunState.FAILED, error=reason[:2000], finished_at=timezone.now(),
@@ -255,6 +257,38 @@ def run_abandon(run: SegmentRun, *, reason: str) -> None:
         if changed == 1:
             ClientSegment.objects.filter(run=run).delete()
     log.warning("segment run #%s (%s) abandoned: %s", run.pk, run.as_of, reason)
+    return changed == 1
+
+
+def runs_redo_crashed(
+    *, except_as_of: dt.date | None = None, trigger: str = "nightly", wait: bool = True,
+    stale_after: float | None = None,
+) -> dict:
+    """Every started run (other than except_as_of's, which its own start handles) that
+    is dead by `run_is_dead`: abandoned (partial rows deleted) and recomputed for its
+    as_of. A run still alive is left alone. Returns {as_of: state of the redo or
+    "failed: …"}."""
+    stale_after = _stale_seconds(stale_after)
+    started = SegmentRun.objects.filter(state=RunState.STARTED).order_by("as_of")
+    if except_as_of is not None:
+        started = started.exclude(as_of=except_as_of)
+    result: dict[str, str] = {}
+    for run in started:
+        if not run_is_dead(run, stale_after=stale_after):
+            continue
+        if not run_abandon(run, reason="crashed: stale heartbeat or dead workers; "
+                                       "redone by the nightly job"):
+            continue  # finished or abandoned meanwhile by someone else
+        day = run.as_of.isoformat()
+        try:
+            redo = recompute(as_of=run.as_of, trigger=trigger, wait=wait,
+                             stale_after=stale_after)
+        except Exception as exc:  # one bad day must not stop the others
+            log.exception("nightly: redo of the crashed run #%s (%s) failed", run.pk, day)
+            result[day] = f"failed: {exc!r}"[:300]
+            continue
+        result[day] = redo.state
+    return result
 
 
 def _heartbeat(run_id: int) -> None:
@@ -626,15 +660,26 @@ def run_nightly(*, as_of: dt.date | None = None, wait: bool = True) -> dict:
     except SegmentationError as exc:
         summary["steps"]["recompute"] = f"failed: {exc}"
         summary["status"] = "failed"
+        _redo_crashed(summary, today=day, wait=wait)
         return summary
     summary["run"] = run.pk
     summary["steps"]["recompute"] = run.state
+    # After today's run (waited for, or its chord queued first): crashed runs of
+    # other days, which nothing else would ever clean, are cleaned and redone.
+    _redo_crashed(summary, today=day, wait=wait)
     if run.state == RunState.FAILED:
         summary["status"] = "failed"
         return summary
     if wait:
         summary = nightly_after_recompute(as_of=day, summary=summary)
     return summary
+
+
+def _redo_crashed(summary: dict, *, today: dt.date, wait: bool) -> None:
+    redone = runs_redo_crashed(except_as_of=today, wait=wait)
+    summary["steps"]["crashed_runs"] = redone
+    if any(str(state).startswith("failed") for state in redone.values()):
+        summary["status"] = "failed"
 
 
 def nightly_after_recompute(*, as_of: dt.date, summary: dict | None = None) -> dict:

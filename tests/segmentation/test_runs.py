@@ -152,3 +152,51 @@ def test_a_day_without_snapshots_cannot_become_the_current_run(three_clients, as
         services.recompute(as_of=as_of)
     assert not SegmentRun.objects.filter(as_of=as_of).exists()
     assert services.selectors.current_run().as_of == T
+
+
+def _crashed_run(as_of):
+    """A started run with one shard written, then a crash (heartbeat two hours old)."""
+    crashed = services.run_start(as_of=as_of, shard_size=1)
+    services.shard_compute(run_id=crashed.pk, index=0)
+    SegmentRun.objects.filter(pk=crashed.pk).update(
+        heartbeat_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    return crashed
+
+
+def test_the_nightly_job_cleans_and_redoes_a_crashed_run_of_another_day(three_clients):
+    crashed = _crashed_run(DAYS[-2])
+    assert ClientSegment.objects.filter(run=crashed).count() == 1
+
+    summary = services.run_nightly(as_of=T)
+
+    crashed.refresh_from_db()
+    assert crashed.state == RunState.FAILED and "crashed" in crashed.error
+    assert ClientSegment.objects.filter(run=crashed).count() == 0
+    redo = SegmentRun.objects.get(as_of=DAYS[-2], state=RunState.DONE)
+    assert redo.is_current and redo.trigger == "nightly"
+    assert services.selectors.current_run(as_of=DAYS[-2]) == redo
+    assert ClientSegment.objects.filter(run=redo, as_of=DAYS[-2]).count() == 3
+    today = SegmentRun.objects.get(as_of=T)
+    assert today.state == RunState.DONE and today.is_current
+    assert services.selectors.current_run() == today
+    assert today.pk < redo.pk  # today's run first, the redo after it
+    assert summary["steps"]["crashed_runs"] == {DAYS[-2].isoformat(): RunState.DONE}
+    assert not SegmentRun.objects.filter(state=RunState.STARTED).exists()
+
+
+def test_the_nightly_job_leaves_a_live_run_of_another_day_alone(three_clients):
+    alive = services.run_start(as_of=DAYS[-2], shard_size=1)
+    services.shard_compute(run_id=alive.pk, index=0)  # fresh heartbeat, still working
+    stale = _crashed_run(DAYS[-3])
+
+    summary = services.run_nightly(as_of=T)
+
+    alive.refresh_from_db()
+    assert alive.state == RunState.STARTED and alive.error == "" and not alive.is_current
+    assert ClientSegment.objects.filter(run=alive).count() == 1
+    assert SegmentRun.objects.filter(as_of=DAYS[-2]).count() == 1
+    stale.refresh_from_db()
+    assert stale.state == RunState.FAILED
+    assert summary["steps"]["crashed_runs"] == {DAYS[-3].isoformat(): RunState.DONE}
+    assert SegmentRun.objects.get(as_of=T).state == RunState.DONE
