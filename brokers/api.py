@@ -53,7 +53,7 @@ class LineSerializer(serializers.ModelSerializer):
         return mask_name(name) if self.context.get("mask_clients") else name
 
     def get_adjusts_month(self, line) -> str | None:
-        return line.original_statement.month.strftime("%Y-%m") if line.original_statement_id else None
+        return line.original_month.strftime("%Y-%m") if line.original_month else None
 
 
 class StatementSerializer(serializers.ModelSerializer):

@@ -38,5 +38,5 @@ def line_row(line, *, account_label: str) -> list[str]:
     return [
         account_label, line.product_code, str(line.trades), str(line.lots), f"{line.turnover:.2f}",
         f"{line.fee:.2f}", f"{line.exchange_fee:.2f}", f"{line.net_retained:.2f}",
-        line.original_statement.month.strftime("%Y-%m") if line.original_statement_id else "",
+        line.original_month.strftime("%Y-%m") if line.original_month else "",
     ]

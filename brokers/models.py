@@ -351,11 +351,18 @@ class StatementLine(models.Model):
     original_line = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="adjustments"
     )
+    # For adjustments: the month corrected (first day), always set — also for an IB that
+    # had no statement that month (then original_statement is null).
+    original_month = models.DateField(_("corrected month"), null=True, blank=True)
 
     class Meta:
         ordering = ["statement", "is_adjustment", "account", "product_code"]
         verbose_name = _("statement line")
         verbose_name_plural = _("statement lines")
+        indexes = [
+            models.Index(fields=["original_month"], condition=Q(original_month__isnull=False),
+                         name="brokers_line_orig_month"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.statement_id} {self.account_id} {self.product_code}"

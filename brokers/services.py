@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -557,8 +557,16 @@ def compute_commissions(*, month: dt.date, user=None) -> dict:
     frozen = {broker_id for broker_id, s in existing.items() if s.state != StatementState.DRAFT}
     drafts = {broker_id: s for broker_id, s in existing.items() if broker_id not in frozen}
     _delete_lines([s.id for s in drafts.values()])
+    # IBs without a statement of this month whose earnings of it were already booked
+    # as adjustment lines of a later month: the month is settled for them there (a
+    # draft here would pay it twice); further corrections go on as adjustments.
+    settled = set(
+        StatementLine.objects.filter(is_adjustment=True, original_month=start)
+        .values_list("statement__broker_id", flat=True).distinct()
+    ) - frozen
+    closed = frozen | settled
 
-    windows = {b: r for b, r in earning_windows(start, end).items() if b not in frozen}
+    windows = {b: r for b, r in earning_windows(start, end).items() if b not in closed}
 
     # What the IBs' previous statements carry into this month.
     previous: dict[int, CommissionStatement] = {}
@@ -568,14 +576,14 @@ def compute_commissions(*, month: dt.date, user=None) -> dict:
         previous[statement.broker_id] = statement
     carrying = {
         broker_id for broker_id, s in previous.items()
-        if (s.carried_out_payout or s.carried_out_base) and broker_id not in frozen
+        if (s.carried_out_payout or s.carried_out_base) and broker_id not in closed
     }
 
     # Late trades and corrections in approved months → adjustment lines.
-    adjustments = _pending_adjustments(before=start, exclude_brokers=frozen)
+    adjustments = _pending_adjustments(before=start, exclude_brokers=closed)
 
     # Every IB that may earn gets a draft first; those left empty are dropped at the end.
-    wanted = (set(windows) | carrying | set(adjustments)) - frozen
+    wanted = (set(windows) | carrying | set(adjustments)) - closed
     brokers = IntroducingBroker.objects.in_bulk(list(wanted | set(drafts)))
     new = [
         CommissionStatement(broker_id=broker_id, month=start)
@@ -646,58 +654,77 @@ FIGURE_FIELDS = (
 
 
 def _pending_adjustments(*, before: dt.date, exclude_brokers) -> dict[int, list[dict]]:
-    """Differences between what approved months' trades earn now and what was booked.
+    """Differences between what closed months' trades earn now and what was booked.
 
-    For each approved or paid statement of the last ADJUSTMENT_LOOKBACK_MONTHS
-    months before `before`, recompute its month's lines and subtract the lines it
-    holds plus adjustments already booked on other statements. What remains per
-    account × product becomes an adjustment line pointing at the original.
+    A closed month is one of the last ADJUSTMENT_LOOKBACK_MONTHS months before
+    `before` in which statements were approved or paid. Its earnings are recomputed
+    for every IB (but `exclude_brokers`, and IBs whose statement of that month is
+    still a draft: recomputing that month rebuilds it) and compared with what was
+    booked for that IB and month: the lines of its approved/paid statement, if it
+    has one, plus every adjustment line already booked for that month
+    (`original_month`, or `original_statement` for lines older than that field).
+    What remains per account × product becomes an adjustment line naming the month,
+    and the original statement and line when there are some — so an IB that earns
+    in a closed month without a statement in it (a backdated link move, a late
+    trade) is paid too, once.
     """
     oldest = _add_months(before, -ADJUSTMENT_LOOKBACK_MONTHS)
-    approved = list(
-        CommissionStatement.objects.filter(month__gte=oldest, month__lt=before)
-        .exclude(state=StatementState.DRAFT).exclude(broker_id__in=list(exclude_brokers))
-    )
-    if not approved:
-        return {}
-    by_month: dict[dt.date, dict[int, CommissionStatement]] = defaultdict(dict)
-    for statement in approved:
-        by_month[statement.month][statement.broker_id] = statement
+    exclude = set(exclude_brokers)
+    closed: dict[dt.date, dict[int, CommissionStatement]] = {}
+    open_drafts: dict[dt.date, set[int]] = defaultdict(set)
+    for statement in CommissionStatement.objects.filter(
+        month__gte=oldest, month__lt=before
+    ).only("id", "broker_id", "month", "state"):
+        if statement.state == StatementState.DRAFT:
+            open_drafts[statement.month].add(statement.broker_id)
+            continue
+        approved = closed.setdefault(statement.month, {})  # closed, whoever's statement it is
+        if statement.broker_id not in exclude:
+            approved[statement.broker_id] = statement
     result: dict[int, list[dict]] = defaultdict(list)
-    for month, statements in sorted(by_month.items()):
+    for month, statements in sorted(closed.items()):
         start, end = month_bounds(month)
-        now_rows = _aggregate(earning_windows(start, end, broker_ids=list(statements)), start, end)
+        skip = exclude | open_drafts[month]
+        windows = {b: r for b, r in earning_windows(start, end).items() if b not in skip}
         current: dict[tuple, list[Decimal]] = {}
-        for broker_id, account_id, product, trades, lots, turnover, fee, exchange_fee in now_rows:
-            if broker_id in statements:
-                current[(broker_id, account_id, product)] = [
-                    Decimal(trades), Decimal(lots or 0), _dec(turnover), _dec(fee), _dec(exchange_fee)
-                ]
+        for broker_id, account_id, product, trades, lots, turnover, fee, exchange_fee in _aggregate(
+            windows, start, end
+        ):
+            current[(broker_id, account_id, product)] = [
+                Decimal(trades), Decimal(lots or 0), _dec(turnover), _dec(fee), _dec(exchange_fee)
+            ]
         booked: dict[tuple, list[Decimal]] = {}
         originals: dict[tuple, StatementLine] = {}
         ids = [s.id for s in statements.values()]
-        own = StatementLine.objects.filter(statement_id__in=ids, is_adjustment=False)
-        later = StatementLine.objects.filter(original_statement_id__in=ids)
         broker_of = {s.id: s.broker_id for s in statements.values()}
+        own = StatementLine.objects.filter(statement_id__in=ids, is_adjustment=False)
         for ln in own.select_related(None):
             key = (broker_of[ln.statement_id], ln.account_id, ln.product_code)
             originals[key] = ln
             _accumulate(booked, key, ln)
+        later = StatementLine.objects.filter(is_adjustment=True).filter(
+            Q(original_month=month) | Q(original_statement_id__in=ids)
+        ).annotate(owner_id=F("statement__broker_id"))
         for ln in later:
-            _accumulate(booked, (broker_of[ln.original_statement_id], ln.account_id, ln.product_code), ln)
+            _accumulate(booked, (ln.owner_id, ln.account_id, ln.product_code), ln)
         for key in sorted(set(current) | set(booked)):
+            broker_id, account_id, product = key
+            if broker_id in skip:
+                continue
             now_values = current.get(key, [Decimal(0)] * 5)
             was = booked.get(key, [Decimal(0)] * 5)
             diff = [a - b for a, b in zip(now_values, was, strict=True)]
-            if not any(diff):
+            # Lots and money decide: a line's trade count cannot go below 0, so a clawed
+            # back trade stays counted as booked and would otherwise recur as a 0.00 line.
+            if not any(diff[1:]):
                 continue
-            broker_id, account_id, product = key
             trades, lots, turnover, fee, exchange_fee = diff
             result[broker_id].append({
                 "account_id": account_id, "product_code": product, "trades": max(int(trades), 0),
                 "lots": int(lots), "turnover": turnover, "fee": fee, "exchange_fee": exchange_fee,
                 "net_retained": fee - exchange_fee, "is_adjustment": True,
-                "original_statement": statements[broker_id], "original_line": originals.get(key),
+                "original_statement": statements.get(broker_id), "original_line": originals.get(key),
+                "original_month": month,
             })
     return result
 

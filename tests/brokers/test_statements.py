@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from brokers import services
+from brokers import exports, services
 from brokers.models import BrokerStatus, CommissionStatement, StatementLine, StatementState
 from tests import factories as f
 from tests.brokers.factories import BrokerFactory, InstitutionBrokerFactory, LinkFactory
@@ -265,3 +265,109 @@ def test_an_unchanged_approved_month_books_no_adjustments_next_month(finance_use
     services.compute_commissions(month=DEC, user=finance_user)
     assert not StatementLine.objects.filter(statement__month=DEC, is_adjustment=True).exists()
     assert statement(ib, DEC).gross == D("100.00")
+
+
+OCT = dt.date(2026, 10, 1)
+
+
+def approve_month(month, preparer, approver):
+    for s in CommissionStatement.objects.filter(month=month, state=StatementState.DRAFT):
+        services.statement_prepare(statement=s, user=preparer)
+        services.statement_approve(statement=s, user=approver)
+
+
+def adjustment_lines(broker, month=NOV):
+    return list(StatementLine.objects.filter(statement__broker=broker, statement__month=month,
+                                             is_adjustment=True))
+
+
+def backdated_move_after_october_approved(finance_user):
+    """October approved for IB A (1,500 + 5,000); the account then moves to B from the 15th."""
+    other = f.staff_user("finance2", "finance")
+    ib_a, ib_b = BrokerFactory(code="IBA"), BrokerFactory(code="IBB")
+    account = LinkFactory(broker=ib_a, valid_from=dt.date(2025, 1, 1)).account
+    trade(account, dt.date(2026, 10, 10), "1500.00", "0.00")
+    trade(account, dt.date(2026, 10, 20), "5000.00", "0.00")
+    services.compute_commissions(month=OCT, user=finance_user)
+    approve_month(OCT, finance_user, other)
+    assert statement(ib_a, OCT).gross == D("6500.00")
+    assert not CommissionStatement.objects.filter(broker=ib_b).exists()
+    services.link_move(account=account, broker=ib_b, on=dt.date(2026, 10, 15))
+    return ib_a, ib_b, account, other
+
+
+def test_a_backdated_move_into_an_approved_month_pays_the_new_ib_next_month(finance_user):
+    ib_a, ib_b, account, _other = backdated_move_after_october_approved(finance_user)
+    services.compute_commissions(month=NOV, user=finance_user)
+    october = statement(ib_a, OCT)
+    # A: the 5,000 traded after the 15th is clawed back, pointing at its October line.
+    (clawback,) = adjustment_lines(ib_a)
+    assert (clawback.account_id, clawback.fee, clawback.net_retained) == (
+        account.id, D("-5000.00"), D("-5000.00"))
+    assert (clawback.original_statement, clawback.original_month) == (october, OCT)
+    assert clawback.original_line == october.lines.get()
+    a_nov = statement(ib_a)
+    assert (a_nov.gross, a_nov.vat, a_nov.reserve, a_nov.base, a_nov.payout,
+            a_nov.carried_out_base) == (D("-5000.00"), D("-336.00"), D("-250.00"),
+                                        D("-4414.00"), D("0.00"), D("-4414.00"))
+    # B had no October statement: it gets the 5,000 as adjustment lines of October.
+    credit = adjustment_lines(ib_b)
+    assert sum(ln.fee for ln in credit) == D("5000.00")
+    assert {(ln.original_month, ln.original_statement_id, ln.original_line_id) for ln in credit} == {
+        (OCT, None, None)}
+    assert sum(ln.trades for ln in credit) == 1
+    b_nov = statement(ib_b)
+    assert (b_nov.gross, b_nov.base, b_nov.payout, b_nov.tax, b_nov.net_pay) == (
+        D("5000.00"), D("4414.00"), D("2207.00"), D("281.40"), D("1925.60"))
+    assert not CommissionStatement.objects.filter(broker=ib_b, month=OCT).exists()
+
+
+def test_recomputing_the_month_books_a_credit_to_an_ib_without_statement_once(finance_user):
+    ib_a, ib_b, _account, _other = backdated_move_after_october_approved(finance_user)
+    services.compute_commissions(month=NOV, user=finance_user)
+    services.compute_commissions(month=NOV, user=finance_user)
+    assert sum(ln.fee for ln in adjustment_lines(ib_b)) == D("5000.00")
+    assert sum(ln.fee for ln in adjustment_lines(ib_a)) == D("-5000.00")
+    assert (statement(ib_a).gross, statement(ib_b).gross) == (D("-5000.00"), D("5000.00"))
+    # Recomputing October itself makes no October draft for B: November pays it.
+    services.compute_commissions(month=OCT, user=finance_user)
+    assert not CommissionStatement.objects.filter(broker=ib_b, month=OCT).exists()
+    services.compute_commissions(month=NOV, user=finance_user)
+    assert sum(ln.fee for ln in adjustment_lines(ib_b)) == D("5000.00")
+
+
+def test_the_month_after_books_nothing_again_for_an_ib_without_statement(finance_user):
+    ib_a, ib_b, account, other = backdated_move_after_october_approved(finance_user)
+    services.compute_commissions(month=NOV, user=finance_user)
+    assert sum(ln.fee for ln in adjustment_lines(ib_b)) == D("5000.00")
+    approve_month(NOV, finance_user, other)
+    trade(account, dt.date(2026, 12, 2), "1000.00", "0.00")
+    services.compute_commissions(month=DEC, user=finance_user)
+    assert not StatementLine.objects.filter(statement__month=DEC, is_adjustment=True).exists()
+    assert statement(ib_b, DEC).gross == D("1000.00")
+    a_dec = statement(ib_a, DEC)  # only the negative base brought forward
+    assert (a_dec.gross, a_dec.carried_in_base) == (D("0.00"), D("-4414.00"))
+
+
+def test_a_late_trade_for_an_ib_without_statement_in_an_approved_month_is_paid_next_month(
+    finance_user,
+):
+    other = f.staff_user("finance2", "finance")
+    ib_a, ib_c = BrokerFactory(code="IBA"), BrokerFactory(code="IBC")
+    trade(LinkFactory(broker=ib_a).account, dt.date(2026, 10, 5), "2000.00", "0.00")
+    quiet = LinkFactory(broker=ib_c).account
+    services.compute_commissions(month=OCT, user=finance_user)
+    approve_month(OCT, finance_user, other)
+    assert not CommissionStatement.objects.filter(broker=ib_c).exists()
+    # Booked after October was approved: a trade of C's client on 28 October.
+    trade(quiet, dt.date(2026, 10, 28), "800.00", "300.00", product="m", volume=4,
+          turnover="12000.00")
+    services.compute_commissions(month=NOV, user=finance_user)
+    (late,) = adjustment_lines(ib_c)
+    assert (late.account_id, late.product_code, late.trades, late.lots, late.turnover, late.fee,
+            late.exchange_fee, late.net_retained) == (
+        quiet.id, "m", 1, 4, D("12000.00"), D("800.00"), D("300.00"), D("500.00"))
+    assert (late.original_month, late.original_statement, late.original_line) == (OCT, None, None)
+    assert exports.line_row(late, account_label="X")[-1] == "2026-10"  # CSV `adjustment_of`
+    assert statement(ib_c).gross == D("500.00")
+    assert not adjustment_lines(ib_a)
