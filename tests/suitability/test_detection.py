@@ -281,24 +281,32 @@ def test_the_case_page_says_when_it_lists_only_the_first_trades(assessed_book, i
     assert html.count("<td>IF") == 2
 
 
-def test_trades_in_a_product_compliance_closed_open_a_prohibited_case(assessed_book, import_file_now, tmp_path,
-                                                                      manager_a, compliance_user):
+def c0001_with_if_rejected(import_file_now, manager, compliance_user):
+    """The sample trades imported; C0001 (C3, managed by `manager`) has his IF case taken
+    through the warning path and rejected by compliance: IF is closed to him."""
     from clients.models import Client
 
-    from .factories import assess
-
     import_file_now("trades", DATA / "trades_canonical.csv")
-    person = Client.objects.get(client_no="C0001")  # C3
-    person.manager = manager_a
+    person = Client.objects.get(client_no="C0001")
+    person.manager = manager
     person.save()
     case = MismatchCase.objects.get(client=person, product_key="CFFEX:IF")
     for action, fields, user in [
-        ("give_notice", {}, manager_a),
-        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager_a),
-        ("submit_for_review", {}, manager_a),
+        ("give_notice", {}, manager),
+        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager),
+        ("submit_for_review", {}, manager),
         ("reject", {"note": "Restrict IF: too much for this client."}, compliance_user),
     ]:
         services.case_transition(case=case, user=user, action=action, **fields)
+    return person
+
+
+def test_trades_in_a_product_compliance_closed_open_a_prohibited_case(assessed_book, import_file_now, tmp_path,
+                                                                      manager_a, compliance_user):
+
+    from .factories import assess
+
+    person = c0001_with_if_rejected(import_file_now, manager_a, compliance_user)
     more = tmp_path / "more.csv"
     more.write_text(
         "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
@@ -350,22 +358,10 @@ def test_an_assessment_from_before_an_opt_down_does_not_count(assessed_book, imp
 
 def test_a_closed_product_stays_closed_when_the_clients_level_rises(assessed_book, import_file_now, tmp_path,
                                                                    manager_a, compliance_user):
-    from clients.models import Client
 
     from .factories import assess
 
-    import_file_now("trades", DATA / "trades_canonical.csv")
-    person = Client.objects.get(client_no="C0001")  # C3
-    person.manager = manager_a
-    person.save()
-    case = MismatchCase.objects.get(client=person, product_key="CFFEX:IF")
-    for action, fields, user in [
-        ("give_notice", {}, manager_a),
-        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager_a),
-        ("submit_for_review", {}, manager_a),
-        ("reject", {"note": "Restrict IF."}, compliance_user),
-    ]:
-        services.case_transition(case=case, user=user, action=action, **fields)
+    person = c0001_with_if_rejected(import_file_now, manager_a, compliance_user)
     assess(person, 4, on=dt.date(2026, 11, 19))  # IF (R4) is now within his level
     more = tmp_path / "more.csv"
     more.write_text(
@@ -390,20 +386,8 @@ def test_a_closed_product_stays_closed_when_the_clients_level_rises(assessed_boo
 
 def test_a_closure_is_not_lifted_while_the_level_is_still_below_the_product(assessed_book, import_file_now,
                                                                             tmp_path, manager_a, compliance_user):
-    from clients.models import Client
 
-    import_file_now("trades", DATA / "trades_canonical.csv")
-    person = Client.objects.get(client_no="C0001")  # C3
-    person.manager = manager_a
-    person.save()
-    case = MismatchCase.objects.get(client=person, product_key="CFFEX:IF")
-    for action, fields, user in [
-        ("give_notice", {}, manager_a),
-        ("sign_warning", {"evidence": "SW-1", "signed_on": dt.date(2026, 11, 18)}, manager_a),
-        ("submit_for_review", {}, manager_a),
-        ("reject", {"note": "Restrict IF."}, compliance_user),
-    ]:
-        services.case_transition(case=case, user=user, action=action, **fields)
+    person = c0001_with_if_rejected(import_file_now, manager_a, compliance_user)
     more = tmp_path / "more.csv"
     more.write_text(
         "account_id,trading_day,exchange,instrument,direction,offset,price,volume,turnover,fee,trade_id\n"
