@@ -110,10 +110,7 @@ def questionnaire(request, client_id: int):
                 lowest_other_reason=form.cleaned_data.get("lowest_other_reason", ""),
             )
         except services.SuitabilityError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    name = f"q_{field}" if f"q_{field}" in form.fields else field
-                    form.add_error(name if name in form.fields else None, error)
+            _add_service_errors(form, exc, question_prefix="q_")
         else:
             return redirect("suitability:assessment", assessment.pk)
     return render(request, "suitability/questionnaire.html", {"client": client, "form": form, "version": version})
@@ -158,15 +155,29 @@ def check(request):
                 checked = services.presale_check(account=account, product=form.cleaned_data["product"],
                                                  user=request.user)
             except services.SuitabilityError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                _add_service_errors(form, exc)
             else:
                 result = {"check": checked, "account": account}
     return render(request, "suitability/check.html", {"form": form, "result": result})
 
 
 # --- cases -----------------------------------------------------------------------------------
+
+
+def _add_service_errors(form, exc: services.SuitabilityError, *, question_prefix: str = "") -> None:
+    """A service's refusal shown on the form: each message on its field (a question's
+    field carries `question_prefix`), the others above the form."""
+    for field, errors in exc.message_dict.items():
+        name = next((n for n in (f"{question_prefix}{field}", field) if n in form.fields), None)
+        for error in errors:
+            form.add_error(name, error)
+
+
+def _flash_service_errors(request, exc: services.SuitabilityError) -> None:
+    """A service's refusal of a step posted from a page that redirects: one message each."""
+    for errors in exc.message_dict.values():
+        for error in errors:
+            messages.error(request, error)
 
 
 def _form_error_messages(form) -> list[str]:
@@ -299,9 +310,7 @@ def case_transition(request, pk: int):
         try:
             services.case_transition(case=case, user=request.user, **form.cleaned_data)
         except services.SuitabilityError as exc:
-            for errors in exc.message_dict.values():
-                for error in errors:
-                    messages.error(request, error)
+            _flash_service_errors(request, exc)
         else:
             messages.success(request, _("Recorded: %(action)s.") % {"action": ACTION_LABELS[form.cleaned_data["action"]]})
     else:
@@ -325,9 +334,7 @@ def return_visit(request, task_id: int):
         try:
             services.return_visit_record(task=task, user=request.user, **form.cleaned_data)
         except services.SuitabilityError as exc:
-            for errors in exc.message_dict.values():
-                for error in errors:
-                    messages.error(request, error)
+            _flash_service_errors(request, exc)
         else:
             messages.success(request, _("Return visit recorded."))
     else:
@@ -361,9 +368,7 @@ def conversion_new(request, client_id: int):
         try:
             conversion = services.conversion_submit(client=client, user=request.user, **data)
         except services.SuitabilityError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _add_service_errors(form, exc)
         else:
             messages.success(request, _("Conversion recorded: %(state)s.") % {"state": conversion.get_state_display()})
             return redirect("suitability:conversion", conversion.pk)
