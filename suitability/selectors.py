@@ -93,29 +93,26 @@ def clients_unassessed_by_opt_down(on: dt.date) -> list[int]:
     return sorted(set(void))
 
 
-def closed_pairs() -> list[tuple[int, str]]:
-    """Every (client id, product key) compliance closed: a rejected case with no later
-    settling decision for the client × product (closed_products, for all clients)."""
+def closed_pairs(client=None) -> list[tuple[int, str]]:
+    """Every (client id, product key) compliance closed (trading restricted): the latest
+    settling decision of the client's cases for the product is a rejection, i.e. a
+    rejected case with no later settling one. Of one client when given."""
     later = MismatchCase.objects.filter(
         client_id=OuterRef("client_id"), product_key=OuterRef("product_key"), id__gt=OuterRef("id"),
         state__in=SETTLING_STATES,
     )
+    rejected = MismatchCase.objects.filter(state=CaseState.REJECTED)
+    if client is not None:
+        rejected = rejected.filter(client=client)
     return list(
-        MismatchCase.objects.filter(state=CaseState.REJECTED).exclude(Exists(later))
+        rejected.exclude(Exists(later))
         .values_list("client_id", "product_key").distinct().order_by("client_id", "product_key")
     )
 
 
 def closed_products(client) -> frozenset[str]:
-    """Products compliance closed to the client: the latest settling decision of their
-    cases for the product is a rejection (trading restricted)."""
-    latest: dict[str, str] = {}
-    for key, state in (
-        MismatchCase.objects.filter(client=client, state__in=SETTLING_STATES)
-        .order_by("id").values_list("product_key", "state")
-    ):
-        latest[key] = state
-    return frozenset(k for k, s in latest.items() if s == CaseState.REJECTED)
+    """Products compliance closed to the client (closed_pairs)."""
+    return frozenset(key for _client_id, key in closed_pairs(client))
 
 
 @dataclass(frozen=True)

@@ -658,16 +658,28 @@ def _detect(batches: list[int]) -> dict:
         # Only a client allowed less than the riskiest product traded can be above his
         # level; the others are left out of every step below.
         top_level = max((row[5] for row in product_rows), default=0)
+
+        def insert_rows(table: str, rows: list[tuple]) -> None:
+            for start in range(0, len(rows), 100):  # a statement per 100 rows, not per row
+                chunk = rows[start:start + 100]
+                one = "(" + ", ".join(["%s"] * len(chunk[0])) + ")"
+                cur.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(chunk)),
+                            [value for row in chunk for value in row])
+
         cur.execute(
             f"CREATE {scratch} suit_pm (id integer, exchange varchar(6), product_code varchar(10), "
             "is_option boolean, product_key varchar(40), level integer, entry_id bigint, flagged boolean)"
         )
-        for start in range(0, len(product_rows), 100):  # a statement per 100 rows, not per row
-            chunk = product_rows[start:start + 100]
-            cur.execute(
-                "INSERT INTO suit_pm VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk)),
-                [value for row in chunk for value in row],
-            )
+        insert_rows("suit_pm", product_rows)
+        # The client × products compliance closed (selectors.closed_pairs: few, rejections),
+        # as suit_pm rows: a trade there opens a prohibited case and no older acceptance
+        # covers it (steps 4–5); step 7 finds those within the client's level.
+        closed = selectors.closed_pairs()
+        pm_ids: dict[str, list[int]] = {}
+        for row in product_rows:
+            pm_ids.setdefault(row[4], []).append(row[0])
+        cur.execute(f"CREATE {scratch} suit_closed (client_id bigint, product integer)")
+        insert_rows("suit_closed", [(client_id, pm_id) for client_id, key in closed for pm_id in pm_ids.get(key, ())])
         lap("products")
         # 2. each client's level and category on each trading day (latest assessment
         #    made on or before the day, counted only while valid; latest category record),
@@ -745,25 +757,7 @@ def _detect(batches: list[int]) -> dict:
         # The scratch tables have no statistics; hash joins suit them (the planner
         # would sort both sides of every join for merge joins).
         with local_setting(cur, "enable_mergejoin", "off"):
-            # 4. the client × products of the hits that compliance closed: the latest settling
-            #    decision is a rejection (selectors.closed_products). A trade there opens a
-            #    prohibited case, and no older acceptance covers it. Rejected cases are few:
-            #    found by the index of closed states, then checked for a later decision.
-            settling = "', '".join(selectors.SETTLING_STATES)
-            cur.execute(
-                f"""
-                CREATE {scratch} suit_closed AS
-                SELECT DISTINCT h.client_id, h.product
-                FROM suit_hits h
-                JOIN suit_pm pm ON pm.id = h.product
-                JOIN {case_t} r ON r.client_id = h.client_id AND r.product_key = pm.product_key
-                WHERE r.state = 'rejected'
-                  AND NOT EXISTS (SELECT 1 FROM {case_t} n WHERE n.client_id = r.client_id
-                                  AND n.product_key = r.product_key AND n.id > r.id
-                                  AND n.state IN ('{settling}'))
-                """
-            )
-            #    the case that already covers each client × product × client level of the
+            # 4. the case that already covers each client × product × client level of the
             #    hits: the open case for the client × product, or an accepted one opened at
             #    the same client level (the signed warning still holds) unless closed since
             cur.execute(
@@ -840,7 +834,7 @@ def _detect(batches: list[int]) -> dict:
         for table in SCRATCH:
             cur.execute(f"DROP TABLE {table}")
     # 7. trades within the client's level in a product compliance closed to them
-    closed_hits, closed_opened = _closed_product_trades(batches, sorted(days), catalog, rule_set)
+    closed_hits, closed_opened = _closed_product_trades(closed, batches, sorted(days), catalog, rule_set)
     for batch_id, n in closed_hits.items():
         hit_counts[batch_id] = hit_counts.get(batch_id, 0) + n
     lap("closed")
@@ -853,17 +847,18 @@ def _detect(batches: list[int]) -> dict:
     }
 
 
-def _closed_product_trades(batches: list[int], days: list[dt.date], catalog: selectors.Catalog,
-                           rule_set: RuleSet) -> tuple[dict[int, int], int]:
+def _closed_product_trades(closed: list[tuple[int, str]], batches: list[int], days: list[dt.date],
+                           catalog: selectors.Catalog, rule_set: RuleSet) -> tuple[dict[int, int], int]:
     """The batches' trades in a product closed to the client that the set-based steps left
     out because the client's level now allows it (or he became professional): rules.match
     checks the closure first, so they are prohibited too. Closures are compliance's
-    rejections, few: one trades query per closed client × product.
+    rejections, few (`closed`: selectors.closed_pairs): one trades query per closed client
+    × product.
 
     Returns the trades attached per batch and the cases opened."""
     per_batch: dict[int, int] = {}
     opened = 0
-    for client_id, key in selectors.closed_pairs():
+    for client_id, key in closed:
         exchange, _sep, rest = key.partition(":")
         if not rest:  # a catalog product (AM-R2…): not traded on an exchange
             continue
